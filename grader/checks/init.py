@@ -1,0 +1,118 @@
+"""Step 1, init: small random weights from a generator, and a zero bias."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from hypothesis import strategies as st
+from scipy import stats
+
+from grader.checks import strategies as st_
+from grader.checks.core import TARGET_DEVICE, Call, Failure, check, expect_tensor, fmt
+from grader.sandbox.protocol import Gen
+
+FALSE_FAIL_BOUND = 1e-6
+"""A correct N(0, std²) initialisation fails `draws_normal_weights` with at most this probability."""
+
+NORMALITY_SIZE = 10_000
+NORMALITY_STDS = (0.01, 1.0, 2.5)
+
+
+def _call(n: int, std: float, generator, dtype=torch.float32, device: str = TARGET_DEVICE) -> Call:
+    return Call("init_params", (n,), {"std": std, "generator": generator, "dtype": dtype, "device": device})
+
+
+def _pair(got, n: int, dtype: torch.dtype, device: str):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Failure(f"init_params returned a {type(got).__name__}; expected a pair (w, b).")
+    like = torch.empty((), dtype=dtype, device=device)
+    return (
+        expect_tensor(got[0], what="init_params's w", shape=(n,), like=like),
+        expect_tensor(got[1], what="init_params's b", shape=(), like=like),
+    )
+
+
+@check(
+    "init",
+    "returns w of shape (n_features,) and a 0-dim zero b, in the requested dtype and device",
+    examples=st.tuples(st.integers(1, 20), st.sampled_from([0.01, 0.5, 1.0]), st_.dtypes, st.just(TARGET_DEVICE)),
+    max_examples=10,
+)
+def shapes_and_zero_bias(example):
+    n, std, dtype, device = example
+    (got,) = yield [_call(n, std, Gen(n, device=device), dtype, device)]
+    _, b = _pair(got, n, dtype, device)
+    if float(b) != 0.0:
+        raise Failure(
+            f"init_params({n}, std={std}) gives b = {fmt(b)}; the bias starts at 0.",
+            diagnosis="nonzero_bias",
+            hint="Start the bias at zero: torch.zeros((), dtype=..., device=...).",
+        )
+
+
+@check(
+    "init", "draws from the generator: same state, same w; another state, another w", examples=st.just(TARGET_DEVICE)
+)
+def draws_from_generator(device):
+    calls = [
+        _call(50, 1.0, Gen(seed, key=f"{tag}{seed}", device=device), device=device)
+        for tag in "ab"
+        for seed in (1, 2, 3)
+    ]
+    calls.append(_call(50, 1.0, Gen(1, key="a1", device=device), device=device))
+    got = yield calls
+    ws = [_pair(g, 50, torch.float32, device)[0].cpu() for g in got]
+    first, again, advanced = ws[:3], ws[3:6], ws[6]
+    if any(not torch.equal(a, b) for a, b in zip(first, again)):
+        raise Failure(
+            "two generators seeded alike gave different w: draw from `generator` "
+            "(torch.randn(..., generator=generator)), not from torch's global random state.",
+            diagnosis="ignores_generator",
+        )
+    if torch.equal(first[0], first[1]) or torch.equal(first[0], advanced):
+        raise Failure(
+            "different generator states gave the same w: do not seed anything yourself; "
+            "draw from the generator passed in.",
+            diagnosis="ignores_generator",
+        )
+
+
+def normality_pvalue(w: torch.Tensor, std: float) -> float:
+    """Kolmogorov–Smirnov test of `w` against N(0, std²)."""
+    return float(stats.kstest(w.detach().cpu().double().numpy(), "norm", args=(0.0, std)).pvalue)
+
+
+def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
+    sample_std = float(w.double().std())
+    if math.isclose(sample_std, std**2, rel_tol=0.05):
+        return (
+            "std_squared",
+            f"Your weights have standard deviation std² = {std**2:g}: multiply by std, not its square.",
+        )
+    if float(stats.kurtosis(w.double().cpu().numpy())) < -0.8:
+        return "uniform_init", "Your weights look uniformly distributed: draw normal ones (torch.randn)."
+    return None, None
+
+
+@check(
+    "init",
+    f"w follows N(0, std²) (Kolmogorov–Smirnov, false-fail bound {FALSE_FAIL_BOUND:g})",
+    examples=st.just(TARGET_DEVICE),
+)
+def draws_normal_weights(device):
+    got = yield [
+        _call(NORMALITY_SIZE, std, Gen(7 + i, key=f"n{i}", device=device), torch.float64, device)
+        for i, std in enumerate(NORMALITY_STDS)
+    ]
+    for std, g in zip(NORMALITY_STDS, got):
+        w, _ = _pair(g, NORMALITY_SIZE, torch.float64, device)
+        p = normality_pvalue(w, std)
+        if p < FALSE_FAIL_BOUND / len(NORMALITY_STDS):
+            diagnosis, hint = _diagnose(w, std)
+            raise Failure(
+                f"with std={std}, {NORMALITY_SIZE} weights have mean {float(w.mean()):.4g} and standard "
+                f"deviation {float(w.std()):.4g}; expected N(0, {std}²) (KS p-value {p:.2g}).",
+                diagnosis=diagnosis,
+                hint=hint,
+            )

@@ -1,0 +1,128 @@
+"""Step 5, with momentum: the update of torch.optim.SGD(momentum=beta, nesterov=...)."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks import strategies as st_
+from grader.checks.core import Call, Failure, Raw, check, expect_unchanged, f64, fmt, value_of
+from grader.checks.step import close_lists, expect_tensor_list, scale, torch_sgd
+
+examples = st.tuples(st_.parameter_lists(with_velocities=True), st_.learning_rates, st_.betas, st.booleans())
+
+
+def _pair(got, like, what: str = "momentum_step"):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Failure(f"{what} returned a {type(got).__name__}; expected (new_params, new_velocities).")
+    return expect_tensor_list(got[0], what=f"{what}'s new_params", like=like), expect_tensor_list(
+        got[1], what=f"{what}'s new_velocities", like=like
+    )
+
+
+def _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_velocities, tol_scale):
+    """Name the momentum convention the submission seems to follow instead."""
+    dtype = params[0].dtype
+    ema_v = [beta * f64(v) + (1 - beta) * f64(g) for v, g in zip(velocities, grads)]
+    if beta not in (0.0, 1.0) and close_lists(got_velocities, ema_v, dtype, tol_scale):
+        return "ema_momentum", (
+            "Your velocity is an exponential moving average, v = β·v + (1−β)·g. "
+            "torch.optim.SGD (and this exercise) use v = β·v + g."
+        )
+    if nesterov and beta > 0:
+        plain, _ = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
+        if close_lists(got_params, plain, dtype, tol_scale):
+            return "nesterov_ignored", "With nesterov=True, step along g + β·v_new (look ahead), not v_new."
+    if beta > 0 and close_lists(got_velocities, velocities, dtype, tol_scale):
+        return "velocity_not_updated", "Return the new velocities v_new = β·v + g, not the old ones."
+    return None, None
+
+
+@check(
+    "momentum", "equals one step of torch.optim.SGD(momentum=beta, nesterov=...)", examples=examples, max_examples=40
+)
+def matches_torch_sgd(example):
+    (params, grads, velocities), lr, beta, nesterov = example
+    (got,) = yield [Call("momentum_step", (params, grads, velocities, lr, beta), {"nesterov": nesterov})]
+    got_params, got_velocities = _pair(got, params)
+    expected_params, expected_velocities = torch_sgd(
+        params, grads, lr, momentum=beta, nesterov=nesterov, velocities=velocities
+    )
+    tol_scale = scale(params, grads, velocities) * 4 * max(lr, 1.0)
+    dtype = params[0].dtype
+    if close_lists(got_params, expected_params, dtype, tol_scale) and close_lists(
+        got_velocities, expected_velocities, dtype, tol_scale
+    ):
+        return
+    diagnosis, hint = _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_velocities, tol_scale)
+    raise Failure(
+        f"momentum_step fails for params={fmt(params)}, grads={fmt(grads)}, velocities={fmt(velocities)}, "
+        f"lr={fmt(lr)}, beta={fmt(beta)}, nesterov={nesterov}: got params {fmt(got_params)} and velocities "
+        f"{fmt(got_velocities)}; expected {fmt(expected_params)} and {fmt(expected_velocities)}.",
+        diagnosis=diagnosis,
+        hint=hint,
+    )
+
+
+@check(
+    "momentum",
+    "follows torch.optim.SGD for 5 steps in a row, starting from zero velocities",
+    examples=st.tuples(
+        st_.parameter_lists(), st_.learning_rates.filter(lambda lr: lr <= 0.5), st_.betas, st.booleans()
+    ),
+    max_examples=15,
+)
+def matches_torch_sgd_over_steps(example):
+    (params, grads), lr, beta, nesterov = example
+    leaves = [f64(p).clone().requires_grad_() for p in params]
+    optimizer = torch.optim.SGD(leaves, lr=lr, momentum=beta, nesterov=nesterov)
+    current, velocities = list(params), [torch.zeros_like(p) for p in params]
+    for step in range(5):
+        step_grads = [g * (step + 1) + c for g, c in zip(grads, current)]
+        (got,) = yield [Call("momentum_step", (current, step_grads, velocities, lr, beta), {"nesterov": nesterov})]
+        current, velocities = _pair(got, params)
+        for leaf, grad in zip(leaves, step_grads):
+            leaf.grad = f64(grad)
+        optimizer.step()
+        tol_scale = scale(params, grads, [leaf.detach() for leaf in leaves]) * 8 * (step + 1)
+        if not close_lists(current, [leaf.detach() for leaf in leaves], params[0].dtype, tol_scale):
+            raise Failure(
+                f"after {step + 1} momentum steps (lr={fmt(lr)}, beta={fmt(beta)}, nesterov={nesterov}) "
+                f"from params={fmt(params)}: got {fmt(current)}, torch.optim.SGD has "
+                f"{fmt([leaf.detach() for leaf in leaves])}."
+            )
+
+
+@check(
+    "momentum",
+    "with beta = 0 equals a plain sgd_step",
+    examples=st.tuples(st_.parameter_lists(with_velocities=True), st_.learning_rates),
+    max_examples=15,
+)
+def zero_beta_is_sgd(example):
+    (params, grads, velocities), lr = example
+    momentum, plain = yield [
+        Call("momentum_step", (params, grads, velocities, lr, 0.0)),
+        Call("sgd_step", (params, grads, lr)),
+    ]
+    got_params, _ = _pair(momentum, params)
+    plain = expect_tensor_list(plain, what="sgd_step", like=params)
+    if not close_lists(got_params, plain, params[0].dtype, scale(params, grads) * 4 * max(lr, 1.0)):
+        raise Failure(
+            f"momentum_step with beta=0 gives {fmt(got_params)}, but sgd_step gives {fmt(plain)} "
+            f"for params={fmt(params)}, grads={fmt(grads)}, lr={fmt(lr)}."
+        )
+
+
+@check(
+    "momentum",
+    "returns new tensors and leaves params, grads and velocities unchanged",
+    examples=examples,
+    max_examples=10,
+)
+def keeps_contract(example):
+    (params, grads, velocities), lr, beta, nesterov = example
+    call = Call("momentum_step", (params, grads, velocities, lr, beta), {"nesterov": nesterov})
+    (result,) = yield Raw([call])
+    _pair(value_of(call, result), params)
+    expect_unchanged(result, "momentum_step")

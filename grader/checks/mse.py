@@ -1,0 +1,116 @@
+"""Step 3, loss: the mean squared error."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from grader.checks import strategies as st_
+from grader.checks.core import (
+    Call,
+    Failure,
+    Mistake,
+    Raw,
+    check,
+    expect_close,
+    expect_tensor,
+    expect_unchanged,
+    f64,
+    fmt,
+    tolerance,
+    value_of,
+)
+
+MISTAKES = (
+    Mistake(
+        "rmse",
+        "Your mse returns the root of the mean squared error (RMSE): drop the square root.",
+        lambda p, t: F.mse_loss(p, t).sqrt(),
+    ),
+    Mistake(
+        "sum_not_mean",
+        "Your mse sums the squared errors; divide by their number (take the mean).",
+        lambda p, t: ((p - t) ** 2).sum(),
+    ),
+    Mistake(
+        "mean_abs_error", "Your mse averages absolute errors; square them instead.", lambda p, t: (p - t).abs().mean()
+    ),
+)
+
+
+def _scale(preds: torch.Tensor, targets: torch.Tensor) -> float:
+    return float((f64(preds) - f64(targets)).abs().max()) ** 2 + 1.0
+
+
+@check("mse", "equals torch.nn.functional.mse_loss", examples=st_.pairs())
+def matches_mse_loss(example):
+    preds, targets = example
+    (got,) = yield [Call("mse", (preds, targets))]
+    got = expect_tensor(got, what="mse", shape=(), like=preds)
+    expect_close(
+        got,
+        F.mse_loss(f64(preds), f64(targets)),
+        rtol=tolerance(preds.dtype),
+        scale=_scale(preds, targets),
+        context=f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
+        mistakes=MISTAKES,
+        inputs=(f64(preds), f64(targets)),
+    )
+
+
+@check("mse", "is ≥ 0, is 0 for perfect predictions, and is symmetric", examples=st_.pairs())
+def loss_properties(example):
+    preds, targets = example
+    same, forward, backward = yield [
+        Call("mse", (preds, preds.clone())),
+        Call("mse", (preds, targets)),
+        Call("mse", (targets, preds)),
+    ]
+    for value in (same, forward, backward):
+        expect_tensor(value, what="mse", shape=(), like=preds)
+    if float(same) != 0.0:
+        raise Failure(f"mse(preds, preds) should be 0 for preds={fmt(preds)}; got {fmt(same)}.")
+    if float(forward) < 0:
+        raise Failure(f"mse is negative for preds={fmt(preds)}, targets={fmt(targets)}: {fmt(forward)}.")
+    if not torch.allclose(f64(forward), f64(backward), rtol=tolerance(preds.dtype)):
+        raise Failure(
+            f"mse(p, t) = {fmt(forward)} but mse(t, p) = {fmt(backward)} for p={fmt(preds)}, t={fmt(targets)}."
+        )
+
+
+@check(
+    "mse",
+    "returns a 0-dim tensor of the input dtype and leaves its inputs unchanged",
+    examples=st_.pairs(),
+    max_examples=10,
+)
+def keeps_contract(example):
+    preds, targets = example
+    call = Call("mse", (preds, targets))
+    (result,) = yield Raw([call])
+    expect_tensor(value_of(call, result), what="mse", shape=(), like=preds)
+    expect_unchanged(result, "mse")
+
+
+@check(
+    "mse",
+    "matches the reference solution on single values and large errors",
+    uses_reference=True,
+    examples=st_.pairs(max_n=2).map(lambda pt: (pt[0] * 1000, pt[1])),
+    max_examples=10,
+)
+def matches_reference(example):
+    from grader.reference import reference
+
+    preds, targets = example
+    (got,) = yield [Call("mse", (preds, targets))]
+    got = expect_tensor(got, what="mse", shape=(), like=preds)
+    expect_close(
+        got,
+        reference().mse(f64(preds), f64(targets)),
+        rtol=tolerance(preds.dtype),
+        scale=_scale(preds, targets),
+        context=f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
+        mistakes=MISTAKES,
+        inputs=(f64(preds), f64(targets)),
+    )

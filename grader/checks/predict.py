@@ -1,0 +1,111 @@
+"""Step 2, predict: a linear model's predictions."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from grader.checks import strategies as st_
+from grader.checks.core import (
+    Call,
+    Failure,
+    Mistake,
+    Raw,
+    check,
+    expect_close,
+    expect_tensor,
+    expect_unchanged,
+    f64,
+    fmt,
+    tolerance,
+    value_of,
+)
+
+MISTAKES = (
+    Mistake("missing_bias", "Your predictions leave out the bias: add b to every prediction.", lambda X, w, b: X @ w),
+    Mistake("subtracts_bias", "Your predictions subtract the bias; add it.", lambda X, w, b: X @ w - b),
+)
+
+
+def _oracle(X, w, b):
+    return F.linear(f64(X), f64(w)[None, :], f64(b)[None])[:, 0]
+
+
+def _scale(X, w, b) -> float:
+    return float(f64(X).abs().sum(dim=1).max() * f64(w).abs().max() + f64(b).abs()) + 1.0
+
+
+@check("predict", "equals X @ w + b (torch.nn.functional.linear)", examples=st_.linear_problems())
+def matches_linear(example):
+    X, _, w, b = example
+    (got,) = yield [Call("predict", (X, w, b))]
+    got = expect_tensor(got, what="predict", shape=(X.shape[0],), like=X)
+    expect_close(
+        got,
+        _oracle(X, w, b),
+        rtol=tolerance(X.dtype),
+        scale=_scale(X, w, b),
+        context=f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
+        mistakes=MISTAKES,
+        inputs=(f64(X), f64(w), f64(b)),
+    )
+
+
+@check(
+    "predict",
+    "is linear in w: predict(X, w1 + w2, b) = predict(X, w1, b) + predict(X, w2, b) − b",
+    examples=st_.linear_problems(),
+)
+def linear_in_weights(example):
+    X, _, w, b = example
+    w2 = w.flip(0) - 1
+    first, second, both = yield [
+        Call("predict", (X, w, b)),
+        Call("predict", (X, w2, b)),
+        Call("predict", (X, w + w2, b)),
+    ]
+    for value in (first, second, both):
+        expect_tensor(value, what="predict", shape=(X.shape[0],), like=X)
+    expected = f64(first) + f64(second) - f64(b)
+    if not (f64(both) - expected).abs().le(tolerance(X.dtype) * (_scale(X, w, b) + _scale(X, w2, b))).all():
+        raise Failure(
+            f"predict is not linear in w for X={fmt(X)}, w1={fmt(w)}, w2={fmt(w2)}, b={fmt(b)}: "
+            f"predict(w1 + w2) = {fmt(both)}, but predict(w1) + predict(w2) − b = {fmt(expected)}."
+        )
+
+
+@check(
+    "predict",
+    "returns shape (N,) in the input dtype and leaves its inputs unchanged",
+    examples=st_.linear_problems(),
+    max_examples=10,
+)
+def keeps_contract(example):
+    X, _, w, b = example
+    call = Call("predict", (X, w, b))
+    (result,) = yield Raw([call])
+    expect_tensor(value_of(call, result), what="predict", shape=(X.shape[0],), like=X)
+    expect_unchanged(result, "predict")
+
+
+@check(
+    "predict",
+    "matches the reference solution on one-row and one-feature inputs",
+    uses_reference=True,
+    examples=st_.linear_problems(max_n=1, max_d=1),
+    max_examples=10,
+)
+def matches_reference(example):
+    from grader.reference import reference
+
+    X, _, w, b = example
+    (got,) = yield [Call("predict", (X, w, b))]
+    got = expect_tensor(got, what="predict", shape=(X.shape[0],), like=X)
+    expect_close(
+        got,
+        reference().predict(f64(X), f64(w), f64(b)),
+        rtol=tolerance(X.dtype),
+        scale=_scale(X, w, b),
+        context=f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
+        mistakes=MISTAKES,
+        inputs=(f64(X), f64(w), f64(b)),
+    )

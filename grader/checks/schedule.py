@@ -1,0 +1,160 @@
+"""Learning-rate schedules: closed forms of torch's ExponentialLR, StepLR, LinearLR, CosineAnnealingLR."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.core import Call, Failure, check, fmt
+
+HORIZON = 12
+"""Schedules are checked for t = 0 .. HORIZON."""
+
+rates = st.floats(0.015625, 1.0, width=32)
+factors = st.floats(0.125, 1.0, width=32)
+totals = st.integers(1, 8)
+
+
+def torch_lrs(make_scheduler, lr0: float, steps: int) -> list[float]:
+    """The learning rates a torch.optim.lr_scheduler gives at t = 0 .. steps − 1."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr0)
+    scheduler = make_scheduler(optimizer)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            lrs.append(scheduler.get_last_lr()[0])
+            scheduler.step()
+    return lrs
+
+
+SCHEDULES = {
+    # name: (strategy of args without t, torch oracle, clamp after `total`?, closed form used for diagnoses)
+    "exponential_decay": (
+        st.tuples(rates, factors),
+        lambda lr0, gamma: torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), lr0, HORIZON + 1),
+        lambda lr0, gamma, t: lr0 * gamma**t,
+    ),
+    "step_decay": (
+        st.tuples(rates, factors, st.integers(1, 5)),
+        lambda lr0, gamma, size: torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, size, gamma), lr0, HORIZON + 1),
+        lambda lr0, gamma, size, t: lr0 * gamma ** (t // size),
+    ),
+    "linear_decay": (
+        st.tuples(rates, factors, totals).map(lambda a: (a[0], a[0] * a[1] * 0.9, a[2])),
+        lambda lr0, end, total: torch_lrs(
+            lambda o: torch.optim.lr_scheduler.LinearLR(o, 1.0, end / lr0, total), lr0, total + 1
+        ),
+        lambda lr0, end, total, t: lr0 + (end - lr0) * t / total,
+    ),
+    "cosine_decay": (
+        st.tuples(rates, factors, totals).map(lambda a: (a[0], a[0] * a[1] * 0.9, a[2])),
+        lambda lr0, lr_min, total: torch_lrs(
+            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, total, lr_min), lr0, total + 1
+        ),
+        lambda lr0, lr_min, total, t: lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / total)) / 2,
+    ),
+}
+
+
+def _numbers(got: list, fn: str) -> list[float]:
+    values = []
+    for value in got:
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Failure(f"{fn} returned a {type(value).__name__}; expected a Python float.")
+        values.append(float(value))
+    return values
+
+
+def _close(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(a, b))
+
+
+def _diagnose(fn: str, args: tuple, got: list[float], closed_form) -> tuple[str | None, str | None]:
+    ts = range(len(got))
+    for shift in (1, -1):
+        if _close(got, [closed_form(*args, max(t + shift, 0)) for t in ts]):
+            return "off_by_one", f"Your {fn} is off by one epoch: lr(0) must be lr0 (it gives lr(t{shift:+d}))."
+    if fn == "step_decay" and _close(got, [args[0] * args[1] ** t for t in ts]):
+        return "step_decay_every_epoch", "Your step_decay decays every epoch; decay once every step_size epochs."
+    return None, None
+
+
+def _matches_torch(fn: str):
+    strategy, oracle, closed_form = SCHEDULES[fn]
+
+    def body(args):
+        expected = oracle(*args)
+        got = _numbers((yield [Call(fn, (*args, t)) for t in range(len(expected))]), fn)
+        if not _close(got, expected):
+            diagnosis, hint = _diagnose(fn, args, got, closed_form)
+            raise Failure(
+                f"{fn}{tuple(args)} for t = 0..{len(expected) - 1} gives {fmt(got, 8)}; torch gives "
+                f"{fmt(expected, 8)}.",
+                diagnosis=diagnosis,
+                hint=hint,
+            )
+
+    body.__name__ = f"{fn.removesuffix('_decay')}_matches_torch"
+    return check("schedule", f"{fn} equals torch's scheduler for t = 0 … (T_max)", examples=strategy, max_examples=15)(
+        body
+    )
+
+
+for _name in SCHEDULES:
+    _matches_torch(_name)
+
+
+@check(
+    "schedule",
+    "linear_decay and cosine_decay stay at their end value after `total` epochs",
+    examples=st.tuples(st.sampled_from(["linear_decay", "cosine_decay"]), rates, factors, totals),
+    max_examples=15,
+)
+def stay_at_end_value(example):
+    fn, lr0, factor, total = example
+    end = lr0 * factor * 0.9
+    got = _numbers((yield [Call(fn, (lr0, end, total, t)) for t in range(total, total + 6)]), fn)
+    if not _close(got, [end] * len(got)):
+        overshoot = "linear_overshoots" if fn == "linear_decay" else "cosine_overshoots"
+        closed_form = SCHEDULES[fn][2]
+        follows = _close(got, [closed_form(lr0, end, total, t) for t in range(total, total + 6)])
+        raise Failure(
+            f"{fn}({fmt(lr0)}, {fmt(end)}, total={total}, t) for t = {total}..{total + 5} gives "
+            f"{fmt(got)}; it should stay at {fmt(end)}.",
+            diagnosis=overshoot if follows else None,
+            hint="Use min(t, total): after `total` epochs the schedule is over." if follows else None,
+        )
+
+
+@check(
+    "schedule",
+    "every schedule is non-increasing and starts at lr0",
+    examples=st.tuples(rates, factors, totals),
+    max_examples=10,
+)
+def decreasing_from_lr0(example):
+    lr0, factor, total = example
+    args = {
+        "exponential_decay": (lr0, factor),
+        "step_decay": (lr0, factor, 2),
+        "linear_decay": (lr0, lr0 * factor, total),
+        "cosine_decay": (lr0, lr0 * factor, total),
+    }
+    calls = [Call(fn, (*a, t)) for fn, a in args.items() for t in range(HORIZON)]
+    got = yield calls
+    for i, fn in enumerate(args):
+        values = _numbers(got[i * HORIZON : (i + 1) * HORIZON], fn)
+        if not math.isclose(values[0], lr0, rel_tol=1e-6):
+            raise Failure(
+                f"{fn}{args[fn]} starts at {fmt(values[0])} for t = 0; it should start at lr0 = {fmt(lr0)}.",
+                diagnosis="off_by_one",
+                hint="At t = 0 no decay has happened yet.",
+            )
+        if any(b > a * (1 + 1e-9) + 1e-12 for a, b in zip(values, values[1:])):
+            raise Failure(f"{fn}{args[fn]} increases somewhere in t = 0..{HORIZON - 1}: {fmt(values, 12)}.")

@@ -1,0 +1,324 @@
+"""Steps 1-7 joined: the training loop."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+from grader.checks.core import TARGET_DEVICE, Call, Failure, Raw, check, expect_tensor, expect_unchanged, fmt, value_of
+from grader.checks.step import torch_sgd
+from grader.sandbox.protocol import Gen, LrTable
+
+
+def _train_call(
+    X, y, *, epochs: int, batch_size: int, lr, beta: float = 0.0, seed: int = 0, key: str = "g", init_std: float = 0.01
+) -> Call:
+    return Call(
+        "train",
+        (X, y),
+        {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "beta": beta,
+            "generator": Gen(seed, key),
+            "init_std": init_std,
+        },
+    )
+
+
+def _unpack(got, X: torch.Tensor, epochs: int):
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise Failure(f"train returned a {type(got).__name__}; expected (w, b, history).")
+    w = expect_tensor(got[0], what="train's w", shape=(X.shape[1],), like=X)
+    b = expect_tensor(got[1], what="train's b", shape=(), like=X)
+    history = got[2]
+    if not isinstance(history, (list, tuple)) or not all(
+        isinstance(h, (int, float)) and not isinstance(h, bool) for h in history
+    ):
+        raise Failure(f"train's history is {fmt(history)}; expected a list of Python floats (use float(loss)).")
+    return w, b, [float(h) for h in history]
+
+
+def _full_mse(X, y, w, b) -> float:
+    return float(F.mse_loss(X.double().cpu() @ w.double().cpu() + b.double().cpu(), y.double().cpu()))
+
+
+def oracle_run(
+    row: torch.Tensor,
+    target: float,
+    n: int,
+    batch_size: int,
+    lrs: list[float],
+    beta: float,
+    updates_per_epoch: int | None = None,
+) -> tuple[list[float], list[float], list[float]]:
+    """torch.optim.SGD from zero weights on n copies of one row: every minibatch has the same
+    gradient, so the trajectory does not depend on the shuffle. Returns (params, history
+    after each epoch, loss before each epoch)."""
+    x, t = row.double(), torch.tensor(target, dtype=torch.float64)
+    params = [torch.zeros(row.numel(), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
+    velocities = None
+
+    def loss(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(x @ w + b, t)
+
+    updates = updates_per_epoch or math.ceil(n / batch_size)
+    history, before = [], []
+    for lr in lrs:
+        before.append(loss(*params).item())
+        for _ in range(updates):
+            leaves = [p.clone().requires_grad_() for p in params]
+            grads = torch.autograd.grad(loss(*leaves), leaves)
+            params, velocities = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
+        history.append(loss(*params).item())
+    return [*params[0].tolist(), params[1].item()], history, before
+
+
+ROW, TARGET, ROWS, BATCH = torch.tensor([0.5, -1.0, 2.0]), 1.5, 10, 3
+LRS = [0.08, 0.05, 0.03, 0.02, 0.01]
+
+
+def _close(a: list[float], b: list[float], rtol: float) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=rtol, abs_tol=rtol) for x, y in zip(a, b))
+
+
+def _diagnose(got_params, history, beta, lr, dtype_tol):
+    """Which well-known slip in the loop would produce this run?"""
+    lrs = LRS
+    if len(history) == len(lrs) * math.ceil(ROWS / BATCH):
+        return "history_per_batch", "Append to history once per epoch (after all its minibatches), not per batch."
+    variants = {
+        "lr_schedule_ignored": (
+            oracle_run(ROW, TARGET, ROWS, BATCH, [lrs[0]] * len(lrs), beta),
+            "Call lr(epoch) at the start of every epoch when lr is a function.",
+        ),
+        "no_momentum": (
+            oracle_run(ROW, TARGET, ROWS, BATCH, lrs, 0.0),
+            "Pass beta on to momentum_step and carry the velocities from step to step.",
+        ),
+        "one_batch_per_epoch": (
+            oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta, updates_per_epoch=1),
+            "Loop over every minibatch of the epoch, not only the first.",
+        ),
+    }
+    for name, ((params, _, _), hint) in variants.items():
+        if (
+            (name != "no_momentum" or beta > 0)
+            and (name != "lr_schedule_ignored" or callable_lr(lr))
+            and _close(got_params, params, dtype_tol)
+        ):
+            return name, hint
+    _, _, before = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
+    if _close(history, before, dtype_tol):
+        return "history_before_update", "Record the loss after the epoch's updates, not before them."
+    return None, None
+
+
+def callable_lr(lr) -> bool:
+    return isinstance(lr, LrTable)
+
+
+@check(
+    "train",
+    "follows torch.optim.SGD exactly when every row is the same (lr schedule, momentum, history)",
+    examples=st.tuples(
+        st.sampled_from([0.0, 0.9]),
+        st.booleans(),
+        st.sampled_from([torch.float64, torch.float32]),
+        st.just(TARGET_DEVICE),
+    ),
+    max_examples=8,
+)
+def matches_torch_sgd_on_repeated_rows(example):
+    beta, scheduled, dtype, device = example
+    X = ROW.to(dtype).repeat(ROWS, 1).to(device)
+    y = torch.full((ROWS,), TARGET, dtype=dtype, device=device)
+    lr = LrTable(tuple(LRS)) if scheduled else LRS[0]
+    lrs = LRS if scheduled else [LRS[0]] * len(LRS)
+    (got,) = yield [_train_call(X, y, epochs=len(LRS), batch_size=BATCH, lr=lr, beta=beta, init_std=0.0)]
+    w, b, history = _unpack(got, X, len(LRS))
+    params, expected_history, _ = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
+    got_params = [*w.double().cpu().tolist(), float(b)]
+    tol = 1e-9 if dtype == torch.float64 else 1e-4
+    if _close(got_params, params, tol) and _close(history, expected_history, tol):
+        return
+    diagnosis, hint = _diagnose(got_params, history, beta, lr, tol)
+    raise Failure(
+        f"train on {ROWS} copies of the row {fmt(ROW)} with target {TARGET}, batch_size={BATCH}, "
+        f"lr={'lr(epoch) = ' + fmt(LRS) if scheduled else fmt(LRS[0])}, beta={beta}, init_std=0 ({dtype}): got "
+        f"w, b = {fmt(got_params)} and history {fmt(history)}; torch.optim.SGD gives {fmt(params)} and "
+        f"{fmt(expected_history)}.",
+        diagnosis=diagnosis,
+        hint=hint,
+    )
+
+
+def regression_data(dtype: torch.dtype, n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed, well-conditioned linear-regression problem with a little noise."""
+    g = torch.Generator().manual_seed(2024)
+    X = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    y = (
+        X @ torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)
+        + 0.3
+        + 0.01 * torch.randn(n, generator=g, dtype=torch.float64)
+    )
+    return X.to(dtype), y.to(dtype)
+
+
+CONVERGENCE_EPOCHS = 30
+CONVERGENCE_LRS = tuple(0.1 * 0.9**e for e in range(CONVERGENCE_EPOCHS))
+CONVERGENCE_TOLERANCE = 0.02
+
+
+@check(
+    "train",
+    "converges to the least-squares fit (torch.linalg.lstsq), with history = the full-data mse",
+    examples=st.tuples(st.sampled_from([torch.float64, torch.float32]), st.just(TARGET_DEVICE)),
+    max_examples=4,
+)
+def converges_to_least_squares(example):
+    dtype, device = example
+    X, y = regression_data(dtype)
+    (got,) = yield [
+        _train_call(
+            X.to(device),
+            y.to(device),
+            epochs=CONVERGENCE_EPOCHS,
+            batch_size=8,
+            lr=LrTable(CONVERGENCE_LRS),
+            beta=0.5,
+            seed=3,
+        )
+    ]
+    w, b, history = _unpack(got, X.to(device), CONVERGENCE_EPOCHS)
+    if len(history) != CONVERGENCE_EPOCHS:
+        raise Failure(
+            f"train ran {CONVERGENCE_EPOCHS} epochs but history has {len(history)} entries; expected one per epoch.",
+            diagnosis="history_per_batch" if len(history) > CONVERGENCE_EPOCHS else None,
+        )
+    design = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+    solution = torch.linalg.lstsq(design, y.double()[:, None]).solution[:, 0]
+    got_params = torch.cat([w.double().cpu(), b.double().cpu()[None]])
+    if (got_params - solution).abs().max() > CONVERGENCE_TOLERANCE:
+        raise Failure(
+            f"after {CONVERGENCE_EPOCHS} epochs train reached w, b = {fmt(got_params)}; the least-squares "
+            f"fit is {fmt(solution)} (history ends {fmt(history[-3:])})."
+        )
+    final = _full_mse(X, y, w, b)
+    if not math.isclose(history[-1], final, rel_tol=1e-4, abs_tol=1e-7):
+        raise Failure(
+            f"history[-1] = {history[-1]:.6g}, but the mse of the returned model on the full data is "
+            f"{final:.6g}: record the full-data mse after each epoch."
+        )
+
+
+@check("train", "starts from init_params(D, std=init_std, generator=generator)", examples=st.just(TARGET_DEVICE))
+def starts_from_init(device):
+    X = torch.ones(4, 400, device=device)
+    y = torch.zeros(4, device=device)
+    got = yield [
+        _train_call(X, y, epochs=1, batch_size=2, lr=0.0, seed=s, key=k, init_std=1.0)
+        for s, k in ((5, "a"), (5, "b"), (6, "c"))
+    ]
+    (w1, b1, _), (w2, _, _), (w3, _, _) = (_unpack(g, X, 1) for g in got)
+    if not w1.abs().gt(0).any():
+        raise Failure(
+            "with init_std=1.0 and lr=0, train returns all-zero weights: start from "
+            "init_params(D, std=init_std, generator=generator).",
+            diagnosis="init_ignored",
+        )
+    sample_std = float(w1.double().std())
+    if not 0.7 < sample_std < 1.3 or float(b1) != 0.0:
+        raise Failure(
+            f"with init_std=1.0 and lr=0, train's 400 starting weights have standard deviation "
+            f"{sample_std:.3g} and b = {float(b1):.3g}; expected about 1 and exactly 0.",
+            diagnosis="init_ignored",
+        )
+    if not torch.equal(w1, w2) or torch.equal(w1, w3):
+        raise Failure(
+            "train's starting weights do not follow the generator: the same seed must give the same "
+            "start and another seed another start."
+        )
+
+
+@check(
+    "train",
+    "draws its shuffles from the generator: same seed, same run; another seed, another run",
+    examples=st.just(TARGET_DEVICE),
+)
+def reproducible_shuffles(device):
+    X, y = (t.to(device) for t in regression_data(torch.float64, n=24))
+    got = yield [
+        _train_call(X, y, epochs=2, batch_size=4, lr=0.05, seed=s, key=k, init_std=0.0)
+        for s, k in ((1, "a"), (1, "b"), (2, "c"))
+    ]
+    (w1, _, h1), (w2, _, h2), (w3, _, h3) = (_unpack(g, X, 2) for g in got)
+    if not torch.equal(w1, w2) or h1 != h2:
+        raise Failure(
+            "two runs of train with generators seeded alike differ: draw every random number "
+            "(init and shuffles) from `generator`."
+        )
+    if torch.equal(w1, w3):
+        raise Failure(
+            "two runs of train with differently seeded generators (init_std=0) end at exactly the same "
+            "weights: the minibatches must be shuffled with `generator`.",
+            diagnosis="fixed_seed",
+        )
+
+
+@check(
+    "train",
+    "returns w (D,), b (), history (list of floats) in X's dtype, and leaves X and y unchanged",
+    examples=st.tuples(st.sampled_from([torch.float32, torch.float64]), st.just(TARGET_DEVICE)),
+    max_examples=4,
+)
+def keeps_contract(example):
+    dtype, device = example
+    X, y = (t.to(device) for t in regression_data(dtype, n=12))
+    call = _train_call(X, y, epochs=3, batch_size=5, lr=0.05, beta=0.9)
+    (result,) = yield Raw([call])
+    _, _, history = _unpack(value_of(call, result), X, 3)
+    if len(history) != 3:
+        raise Failure(
+            f"train ran 3 epochs but history has {len(history)} entries; expected one per epoch.",
+            diagnosis="history_per_batch" if len(history) > 3 else None,
+        )
+    expect_unchanged(result, "train")
+
+
+@check(
+    "train",
+    "matches the reference solution on repeated rows with momentum and a schedule",
+    uses_reference=True,
+    examples=st.just(TARGET_DEVICE),
+)
+def matches_reference(device):
+    from grader.reference import reference
+
+    X = ROW.double().repeat(7, 1)
+    y = torch.full((7,), -TARGET, dtype=torch.float64)
+    lrs = LrTable((0.05, 0.04, 0.03))
+    (got,) = yield [_train_call(X.to(device), y.to(device), epochs=3, batch_size=2, lr=lrs, beta=0.5, init_std=0.0)]
+    w, b, history = _unpack(got, X.to(device), 3)
+    rw, rb, rhistory = reference().train(
+        X,
+        y,
+        epochs=3,
+        batch_size=2,
+        lr=lambda e: lrs.values[e],
+        beta=0.5,
+        generator=torch.Generator().manual_seed(0),
+        init_std=0.0,
+    )
+    if not (
+        _close(w.double().cpu().tolist() + [float(b)], rw.tolist() + [float(rb)], 1e-9)
+        and _close(history, rhistory, 1e-9)
+    ):
+        raise Failure(
+            f"train on 7 copies of {fmt(ROW)} gives w, b = {fmt(w)}, {fmt(b)} and history {fmt(history)}; "
+            f"the reference gives {fmt(rw)}, {fmt(rb)} and {fmt(rhistory)}."
+        )

@@ -1,0 +1,56 @@
+"""The reference solution (solutions/sgd.py), for hidden checks and step isolation.
+
+Absent from the student release: there, `available()` is False and only checks that
+do not use the reference run.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from grader.contract import FUNCTION_STEP, functions_of
+
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "sgd.py"
+
+
+def available() -> bool:
+    return SOLUTION.is_file()
+
+
+@functools.cache
+def reference() -> ModuleType:
+    """The reference module, loaded once."""
+    spec = importlib.util.spec_from_file_location("sgd_reference", SOLUTION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def helpers_source(step: str) -> str:
+    """Source defining the reference version of every contract function outside `step`.
+
+    The sandbox runs this next to a submission, so that while `step` is checked, the
+    submission's other functions are the reference ones. The reference of `step`
+    itself is left out, so a submission can never reach it."""
+    tree = ast.parse(SOLUTION.read_text())
+    excluded = set(functions_of(step))
+    kept = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        or (isinstance(node, ast.FunctionDef) and node.name in FUNCTION_STEP and node.name not in excluded)
+    ]
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+@functools.cache
+def helpers(step: str) -> dict:
+    """The functions of `helpers_source(step)`, compiled in this process."""
+    namespace: dict = {}
+    exec(compile(helpers_source(step), f"<reference helpers for {step}>", "exec"), namespace)  # noqa: S102
+    return {name: namespace[name] for name in FUNCTION_STEP if name in namespace and name not in functions_of(step)}

@@ -1,0 +1,186 @@
+"""What the trusted side asks of a submission, and the plain data it gets back.
+
+A check never touches student code directly. It builds `Call`s from plain data,
+hands them to a `Submission`, and judges the `Result`s. `execute` is the one place
+that runs student functions; it runs in-process for a student's `pytest`, and
+inside the sandboxed worker for grading.
+
+Plain data is: None, bool, int, float, str, plain `torch.Tensor`, and lists, tuples
+and str-keyed dicts of plain data. Two markers stand for things that are not data:
+`Gen` (a seeded `torch.Generator`) and `LrTable` (a learning rate per epoch).
+"""
+
+from __future__ import annotations
+
+import collections.abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+MAX_ITEMS = 100_000
+"""Iterators returned by a submission are consumed up to this many items."""
+
+
+@dataclass(frozen=True)
+class Gen:
+    """A `torch.Generator` seeded with `seed`. Calls in one batch that share a `key` share
+    one generator object, so its state carries from call to call."""
+
+    seed: int
+    key: str = "g"
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class LrTable:
+    """A learning rate given as a function of the epoch: `lr(epoch) = values[epoch]`."""
+
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands for a returned object that is not plain data (e.g. a numpy array)."""
+
+    type_name: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call the submission's function `fn` with these plain-data arguments."""
+
+    fn: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """The outcome of one `Call`: a plain value, or an error."""
+
+    value: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    mutated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None
+
+
+class Submission(Protocol):
+    """A submission that can run calls. `isolate=step` means: while running, every
+    contract function outside `step` is the reference one, so a bug in another step
+    cannot fail this one."""
+
+    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]: ...
+
+
+def to_plain(value: Any, *, _depth: int = 0) -> Any:
+    """Convert a returned value to plain data: tensor subclasses become plain detached
+    tensors, iterators become lists, and anything else becomes `Unsupported`."""
+    if _depth > 8:
+        return Unsupported("nesting too deep")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, torch.Tensor):
+        with torch._C.DisableTorchFunctionSubclass():
+            plain = value.detach().clone()
+        return plain.as_subclass(torch.Tensor)
+    if isinstance(value, (list, tuple)):
+        items = [to_plain(v, _depth=_depth + 1) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: to_plain(v, _depth=_depth + 1) for k, v in value.items()}
+    if isinstance(value, collections.abc.Iterator):
+        items = []
+        for item in value:
+            if len(items) >= MAX_ITEMS:
+                break
+            items.append(to_plain(item, _depth=_depth + 1))
+        return items
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("float64", "float32", "int64", "int32"):
+        return value.item()
+    return Unsupported(f"{type(value).__module__}.{type(value).__qualname__}")
+
+
+def _materialise(arg: Any, generators: dict[str, torch.Generator]) -> Any:
+    if isinstance(arg, Gen):
+        if arg.key not in generators:
+            generators[arg.key] = torch.Generator(device=arg.device).manual_seed(arg.seed)
+        return generators[arg.key]
+    if isinstance(arg, LrTable):
+        return _Schedule(arg.values)
+    if isinstance(arg, torch.Tensor):
+        return arg.clone()
+    if isinstance(arg, list):
+        return [_materialise(a, generators) for a in arg]
+    if isinstance(arg, tuple):
+        return tuple(_materialise(a, generators) for a in arg)
+    return arg
+
+
+class _Schedule:
+    """The callable an `LrTable` stands for."""
+
+    def __init__(self, values: tuple[float, ...]):
+        self._values = values
+
+    def __call__(self, epoch: int) -> float:
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < len(self._values):
+            raise ValueError(f"lr({epoch!r}) was called, but lr is defined for epochs 0..{len(self._values) - 1}")
+        return self._values[epoch]
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
+
+
+def execute(namespace: dict[str, Any], calls: Sequence[Call]) -> list[Result]:
+    """Run each call against the functions in `namespace` (a student module's globals).
+
+    Exceptions become error results; they never escape. Generators are shared by key
+    across the batch. Each call gets fresh copies of its tensor arguments, and the
+    result records whether the function changed them."""
+    generators: dict[str, torch.Generator] = {}
+    results = []
+    for call in calls:
+        fn = namespace.get(call.fn)
+        if not callable(fn):
+            results.append(Result(error_type="MissingFunction", error=f"there is no function named {call.fn!r}"))
+            continue
+        args = _materialise(call.args, generators)
+        kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
+        before = [t.clone() for t in _tensors((args, kwargs))]
+        try:
+            value = to_plain(fn(*args, **kwargs))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+            results.append(Result(error_type=type(exc).__name__, error=_one_line(exc)))
+            continue
+        after = _tensors((args, kwargs))
+        mutated = not all(_same(a, b) for a, b in zip(before, after))
+        results.append(Result(value=value, mutated=mutated))
+    return results
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
