@@ -1,0 +1,21 @@
+"""One test per public check; each step has its own marker (`pytest -m gradient`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.selfcheck import public_checks, submission_for
+
+CHECKS = public_checks()
+
+
+@pytest.fixture(scope="session")
+def submission(pytestconfig: pytest.Config):
+    return submission_for(pytestconfig.getoption("--submission"))
+
+
+@pytest.mark.parametrize("check", [pytest.param(c, id=c.id, marks=getattr(pytest.mark, c.step)) for c in CHECKS])
+def test_check(check, submission, step_summary, pytestconfig):
+    outcome = step_summary.run(check, submission, device=pytestconfig.getoption("--device"))
+    if not outcome.passed:
+        pytest.fail(outcome.feedback, pytrace=False)

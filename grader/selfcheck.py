@@ -1,0 +1,75 @@
+"""What `pytest exercises` runs: the public checks, in-process, with a per-step summary."""
+
+from __future__ import annotations
+
+import traceback
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import reference
+from grader.checks.core import Check, Outcome, checks_for, run_check
+from grader.contract import STEPS
+from grader.rubric import load_rubric
+from grader.sandbox.protocol import Call, Result
+from grader.submission import InProcessSubmission, SubmissionError, in_process
+
+
+def public_checks() -> list[Check]:
+    """The checks students may run themselves: public in the rubric, and free of the reference."""
+    rubric = load_rubric()
+    return [c for c in checks_for() if not c.uses_reference and not rubric[c.id].hidden]
+
+
+@dataclass
+class BrokenSubmission:
+    """A submission that could not be loaded: every call fails with the same one-line reason."""
+
+    reason: str
+
+    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+        return [Result(error_type="ImportError", error=self.reason) for _ in calls]
+
+
+def submission_for(path: str | Path) -> InProcessSubmission | BrokenSubmission:
+    """Load a submission in-process, or explain in one line why it cannot be."""
+    try:
+        return in_process(path)
+    except SubmissionError as exc:
+        return BrokenSubmission(str(exc))
+    except SyntaxError as exc:
+        return BrokenSubmission(f"syntax error in {Path(exc.filename or path).name}, line {exc.lineno}: {exc.msg}")
+    except Exception as exc:  # noqa: BLE001 - whatever the module raised at import
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return BrokenSubmission(f"importing it raised {type(exc).__name__}: {exc} (line {where.lineno})")
+
+
+@dataclass
+class StepSummary:
+    """Collects outcomes and renders one line per step: done, failing or not started."""
+
+    outcomes: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
+
+    def run(self, check: Check, submission, *, device: str = "cpu") -> Outcome:
+        outcome = run_check(check, submission, isolate=reference.available(), device=device)
+        self.outcomes[check.step].append(outcome)
+        return outcome
+
+    def render(self, submission: str) -> str:
+        lines = [f"{Path(submission).name}:"]
+        for step in STEPS:
+            outcomes = self.outcomes.get(step)
+            if not outcomes:
+                continue
+            passed = sum(o.passed for o in outcomes)
+            if all(o.not_implemented for o in outcomes if not o.passed) and passed == 0:
+                status, note = "not started", "implement it next"
+            elif passed == len(outcomes):
+                status, note = "done", ""
+            else:
+                status = "failing"
+                first = next(o for o in outcomes if not o.passed)
+                note = first.message.splitlines()[0][:90]
+            lines.append(f"  {step:<10} {status:<12} {passed}/{len(outcomes)} checks  {note}".rstrip())
+        return "\n".join(lines)
