@@ -123,13 +123,12 @@ def generator_drives_shuffle(_):
         )
 
 
-def permutation_pvalue(orders: list[list[int]], n: int) -> float:
-    """Pearson's χ² test that `orders` are uniform over the n! permutations."""
-    index = {p: i for i, p in enumerate(itertools.permutations(range(n)))}
-    counts = [0] * len(index)
-    for order in orders:
-        counts[index[tuple(order)]] += 1
-    return float(stats.chisquare(counts).pvalue)
+def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int) -> float:
+    """Pearson's χ² test that `orders` (one permutation of 0..n-1 per row) are uniform over all n! orders."""
+    codes = (torch.as_tensor(orders, dtype=torch.int64) * n ** torch.arange(n)).sum(dim=1)
+    counts = torch.bincount(codes, minlength=n**n)
+    every_order = torch.tensor(list(itertools.permutations(range(n)))) * n ** torch.arange(n)
+    return float(stats.chisquare(counts[every_order.sum(dim=1)].numpy()).pvalue)
 
 
 @check(

@@ -1,0 +1,130 @@
+"""Grading one submission: the trusted side runs every check through a sandboxed worker."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+import grader
+from grader import reference
+from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
+from grader.rubric import Entry, load_rubric
+from grader.sandbox.client import Limits, Sandbox
+from grader.sandbox.protocol import Call, Result
+
+
+@dataclass
+class Graded:
+    """One check's verdict with its rubric entry."""
+
+    check: Check
+    entry: Entry
+    outcome: Outcome
+
+    @property
+    def score(self) -> float:
+        return self.entry.points if self.outcome.passed else 0.0
+
+
+@dataclass
+class Report:
+    """Everything known about one graded submission."""
+
+    submission: str
+    graded: list[Graded]
+    seed: int
+    device: str
+    layers: list[str]
+    load_error: str | None = None
+    output: str = ""
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(g.score for g in self.graded)
+
+    @property
+    def max_score(self) -> float:
+        return sum(g.entry.points for g in self.graded)
+
+
+@dataclass
+class _Unloadable:
+    """Stands for a submission whose source does not even compile."""
+
+    reason: str
+
+    def run(self, calls: list[Call], *, isolate: str | None = None) -> list[Result]:
+        return [Result(error_type="ImportError", error=self.reason) for _ in calls]
+
+
+def syntax_error(source: str, filename: str) -> str | None:
+    """A one-line description of the first syntax error, or None. Compiling runs nothing."""
+    try:
+        compile(source, filename, "exec")
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    except ValueError as exc:  # e.g. null bytes
+        return f"unreadable source: {exc}"
+    return None
+
+
+def environment(device: str, seed: int, layers: list[str]) -> dict:
+    return {
+        "grader_version": grader.__version__,
+        "seed": seed,
+        "device": device,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "isolation": sorted(layers),
+    }
+
+
+def grade_source(
+    source: str,
+    name: str,
+    sandbox: Sandbox,
+    *,
+    seed: int = DEFAULT_SEED,
+    public_only: bool = False,
+    rubric_path: str | Path | None = None,
+) -> Report:
+    """Run every check on one submission's source inside `sandbox`."""
+    start = time.perf_counter()
+    checks = checks_for(include_reference=not public_only)
+    rubric = load_rubric(rubric_path, check_ids=[c.id for c in checks_for()])
+    if public_only:
+        checks = [c for c in checks if not rubric[c.id].hidden]
+    problem = syntax_error(source, name)
+    submission = _Unloadable(problem) if problem else sandbox.submission(source, reference.helpers_source)
+    graded = []
+    try:
+        for check in checks:
+            outcome = run_check(check, submission, isolate=True, seed_=seed, device=sandbox.device)
+            graded.append(Graded(check, rubric[check.id], outcome))
+    finally:
+        if not problem:
+            submission.close()
+    load_error = problem or getattr(submission, "import_error", None)
+    return Report(
+        submission=name,
+        graded=graded,
+        seed=seed,
+        device=sandbox.device,
+        layers=list(sandbox.layers),
+        load_error=load_error,
+        output=getattr(submission, "output", ""),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def open_sandbox(device: str = "cpu", limits: Limits | None = None) -> Sandbox:
+    """A sandbox that hides the solutions, the hidden checks and the tests from submissions."""
+    root = reference.SOLUTION.parents[1]
+    hidden = [str(root / name) for name in ("solutions", "tests", "grader")]
+    return Sandbox(limits or Limits(), device=device, hidden_paths=hidden)

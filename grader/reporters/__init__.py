@@ -1,0 +1,1 @@
+"""Turning grading reports into what people read: the terminal table and Gradescope's results.json."""

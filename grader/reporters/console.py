@@ -1,0 +1,44 @@
+"""The per-step table printed after grading."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.contract import STEPS
+from grader.grading import Report
+
+
+def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
+    """(step, points, max points, status, first line of feedback) for each step."""
+    rows = []
+    for step in STEPS:
+        graded = [g for g in report.graded if g.check.step == step]
+        if not graded:
+            continue
+        failed = [g for g in graded if not g.outcome.passed]
+        if not failed:
+            status, note = "passed", ""
+        elif all(g.outcome.not_implemented for g in failed) and len(failed) == len(graded):
+            status, note = "not started", "not implemented yet"
+        else:
+            status = "failed"
+            first = failed[0]
+            note = "(hidden check failed)" if first.entry.hidden else first.outcome.message.splitlines()[0]
+        rows.append((step, sum(g.score for g in graded), sum(g.entry.points for g in graded), status, note))
+    return rows
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{report.submission}: {report.score:g} / {report.max_score:g}", title_justify="left")
+    table.add_column("step")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("feedback", overflow="fold")
+    colours = {"passed": "green", "failed": "red", "not started": "yellow"}
+    for step, points, max_points, status, note in step_rows(report):
+        table.add_row(step, f"{points:g}/{max_points:g}", f"[{colours[status]}]{status}[/]", note)
+    console.print(table)
+    if report.load_error:
+        console.print(f"[red]Could not load the submission:[/] {report.load_error}")

@@ -1,0 +1,68 @@
+"""Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from grader.grading import Graded, Report, environment
+
+VISIBILITY = {"public": "visible", "hidden": "after_published"}
+
+
+def test_output(graded: Graded) -> str:
+    """The feedback a student sees for one check; hidden checks never show their inputs."""
+    outcome = graded.outcome
+    if outcome.passed:
+        return ""
+    if graded.entry.hidden:
+        return "This hidden check failed." + (f"\n{outcome.hint}" if outcome.hint else "")
+    return outcome.feedback
+
+
+def results(report: Report) -> dict:
+    """The results.json document; identical for identical inputs, apart from execution_time."""
+    output = f"Could not load your submission: {report.load_error}" if report.load_error else ""
+    return {
+        "score": round(report.score, 4),
+        "execution_time": round(report.seconds, 3),
+        "output": output,
+        "tests": [
+            {
+                "name": f"{g.check.step}: {g.check.title}",
+                "score": round(g.score, 4),
+                "max_score": round(g.entry.points, 4),
+                "status": "passed" if g.outcome.passed else "failed",
+                "output": test_output(g),
+                "visibility": VISIBILITY[g.entry.visibility],
+                "tags": [g.check.step],
+            }
+            for g in report.graded
+        ],
+        "extra_data": {
+            **environment(report.device, report.seed, report.layers),
+            "submission": report.submission,
+            "max_score": round(report.max_score, 4),
+            "diagnoses": sorted({g.outcome.diagnosis for g in report.graded if g.outcome.diagnosis}),
+            "submission_output": report.output,
+        },
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(report: Report, path: str | Path) -> None:
+    write_atomically(Path(path), json.dumps(results(report), indent=2, ensure_ascii=False) + "\n")

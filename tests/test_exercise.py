@@ -1,0 +1,84 @@
+"""The exercise itself: stubs generated from the solution, no solution code leaked, reference correct."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import re
+
+import pytest
+
+from grader import reference
+from grader.checks.core import checks_for, run_check
+from grader.contract import FUNCTION_STEP, STEPS
+from grader.rubric import load_rubric
+from grader.selfcheck import public_checks, submission_for
+from grader.stubs import EXERCISE, stub_source
+
+
+def solution_lines() -> list[str]:
+    """Every non-trivial line inside a solution region of solutions/sgd.py."""
+    text = reference.SOLUTION.read_text()
+    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, flags=re.S)
+    return [line.strip() for region in regions for line in region.splitlines() if len(line.strip()) > 12]
+
+
+def test_exercise_is_generated_from_the_solution():
+    assert EXERCISE.read_text() == stub_source(), "exercises/sgd.py drifted: run `python -m grader stubs`"
+
+
+def test_exercise_holds_no_solution_code():
+    exercise = EXERCISE.read_text()
+    leaked = [line for line in solution_lines() if line in exercise]
+    assert not leaked
+
+
+def test_public_checks_hold_no_solution_code(root):
+    sources = "\n".join(p.read_text() for p in (root / "grader" / "checks").glob("*.py"))
+    public_modules = {c.body.__module__ for c in public_checks()}
+    assert public_modules  # every step module has public checks, which must not copy the solution
+    leaked = [line for line in solution_lines() if line in sources]
+    assert not leaked
+
+
+def test_every_contract_function_is_in_both_files():
+    spec = importlib.util.spec_from_file_location("stub", EXERCISE)
+    stub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stub)
+    for name in FUNCTION_STEP:
+        assert getattr(stub, name).__doc__ == getattr(reference.reference(), name).__doc__
+
+
+def test_reference_docstring_examples_run():
+    failures, tried = doctest.testmod(reference.reference(), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried >= 12 and failures == 0
+
+
+def test_reference_passes_every_check():
+    submission = submission_for(reference.SOLUTION)
+    failed = {c.id: o.feedback for c in checks_for() if not (o := run_check(c, submission)).passed}
+    assert not failed
+
+
+def test_stubs_fail_every_check_as_not_implemented():
+    submission = submission_for(EXERCISE)
+    outcomes = [run_check(c, submission) for c in checks_for()]
+    assert all(o.not_implemented and "not implemented yet" in o.message for o in outcomes)
+    assert {o.check.step for o in outcomes} == set(STEPS)
+
+
+def test_rubric_covers_every_check_and_hides_reference_checks():
+    checks = checks_for()
+    rubric = load_rubric(check_ids=[c.id for c in checks])
+    assert all(rubric[c.id].hidden for c in checks if c.uses_reference)
+    assert {c.step for c in checks if not rubric[c.id].hidden} == set(STEPS)
+
+
+@pytest.mark.parametrize("bad", ["", "checks = 3", '"mse.keeps_contract" = { points = 1, visibility = "secret" }'])
+def test_bad_rubric_is_one_clear_error(tmp_path, bad):
+    from grader.rubric import RubricError
+
+    path = tmp_path / "rubric.toml"
+    path.write_text(bad)
+    with pytest.raises(RubricError):
+        load_rubric(path, check_ids=[c.id for c in checks_for()])
