@@ -153,7 +153,6 @@ def decreasing_from_lr0(example):
         if not math.isclose(values[0], lr0, rel_tol=1e-6):
             raise Failure(
                 f"{fn}{args[fn]} starts at {fmt(values[0])} for t = 0; it should start at lr0 = {fmt(lr0)}.",
-                diagnosis="off_by_one",
                 hint="At t = 0 no decay has happened yet.",
             )
         if any(b > a * (1 + 1e-9) + 1e-12 for a, b in zip(values, values[1:])):
