@@ -48,7 +48,7 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
         write_results(report, args.json)
     problem = report.load_error or (problems[0] if problems else None)
     if problem:
-        console.print(f"[red]error:[/] {file}: {problem}", highlight=False)
+        console.print(f"[red]error:[/] {file}: {problem}", highlight=False, soft_wrap=True)
         return 1
     return 0
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args, console)
     except (UsageError, SubmissionError, RubricError, SandboxError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")

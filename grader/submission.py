@@ -51,10 +51,10 @@ def notebook_code(text: str) -> str:
             continue
         source = cell.get("source", "")
         lines = source if isinstance(source, list) else source.splitlines(keepends=True)
-        kept = [line for line in "".join(lines).splitlines() if not _NOT_PYTHON.match(line)]
-        if kept and kept[0].lstrip().startswith("%%"):
+        text = "".join(lines)
+        if text.lstrip().startswith("%%"):  # a cell magic: the whole cell is not Python
             continue
-        chunks.append("\n".join(kept))
+        chunks.append("\n".join(line for line in text.splitlines() if not _NOT_PYTHON.match(line)))
     return "\n\n".join(chunks) + "\n"
 
 

@@ -42,8 +42,10 @@ def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor
 
 
 def sgd_step(params: Sequence[Tensor], grads: Sequence[Tensor], lr: float) -> list[Tensor]:
-    return [p - torch.einsum("...,->...", g, torch.tensor(lr, dtype=g.dtype, device=g.device))
-            for p, g in zip(params, grads)]
+    return [
+        p - torch.einsum("...,->...", g, torch.tensor(lr, dtype=g.dtype, device=g.device))
+        for p, g in zip(params, grads)
+    ]
 
 
 def minibatches(
@@ -75,8 +77,7 @@ def momentum_step(
         coef = torch.tensor(beta, dtype=v.dtype, device=v.device)
         v_new = torch.einsum("...,->...", v, coef) + g
         direction = g + torch.einsum("...,->...", v_new, coef) if nesterov else v_new
-        new_params.append(p - torch.einsum("...,->...", direction, torch.tensor(lr, dtype=p.dtype,
-                                                                                 device=p.device)))
+        new_params.append(p - torch.einsum("...,->...", direction, torch.tensor(lr, dtype=p.dtype, device=p.device)))
         new_velocities.append(v_new)
     return new_params, new_velocities
 

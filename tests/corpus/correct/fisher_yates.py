@@ -60,10 +60,7 @@ def minibatches(
     generator: torch.Generator | None = None,
 ) -> list[Tensor]:
     order = _fisher_yates(n, generator) if shuffle else list(range(n))
-    batches = [
-        torch.tensor(order[start : start + batch_size], dtype=torch.int64)
-        for start in range(0, n, batch_size)
-    ]
+    batches = [torch.tensor(order[start : start + batch_size], dtype=torch.int64) for start in range(0, n, batch_size)]
     if drop_last and batches and len(batches[-1]) < batch_size:
         batches.pop()
     return batches
@@ -81,8 +78,7 @@ def momentum_step(
     new_velocities = [torch.add(g, v, alpha=beta) for v, g in zip(velocities, grads)]
     if nesterov:
         new_params = [
-            torch.sub(p, torch.add(g, v, alpha=beta), alpha=lr)
-            for p, g, v in zip(params, grads, new_velocities)
+            torch.sub(p, torch.add(g, v, alpha=beta), alpha=lr) for p, g, v in zip(params, grads, new_velocities)
         ]
     else:
         new_params = [torch.sub(p, v, alpha=lr) for p, v in zip(params, new_velocities)]

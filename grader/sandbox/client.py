@@ -1,0 +1,384 @@
+"""The trusted side of the sandbox: start the zygote, hand it jobs, judge nothing.
+
+    with Sandbox(Limits(call_timeout_s=2)) as sandbox:
+        sub = sandbox.submission(source, helpers_source)
+        results = sub.run([Call("mse", (preds, targets))], isolate="mse")
+
+Every byte from a worker is hostile: it is decoded by `wire.decode` under a deadline,
+and every `Result` is checked before it is returned.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import select
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from grader.sandbox import isolation, wire
+from grader.sandbox.protocol import Call, Result
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time, memory and output limits of the sandbox."""
+
+    call_timeout_s: float = 10.0
+    import_timeout_s: float = 10.0
+    submission_timeout_s: float = 120.0
+    memory_bytes: int = 2 * 2**30
+    output_bytes: int = 16 * 2**10
+    message_bytes: int = wire.MAX_MESSAGE_BYTES
+    start_timeout_s: float = 60.0
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself (not a submission) failed, e.g. the zygote did not start."""
+
+
+class _Failed(Exception):
+    """A call could not be completed; `error_type` says why."""
+
+    def __init__(self, error_type: str, error: str) -> None:
+        super().__init__(error)
+        self.error_type, self.error = error_type, error
+
+
+class Sandbox:
+    """One zygote (and its workers) serving any number of submissions; a context manager."""
+
+    UID_SPAN = 100_000
+
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        device: str = "cpu",
+        hidden_paths: Sequence[str] = (),
+        *,
+        bubblewrap: bool = True,
+    ) -> None:
+        self.limits, self.device = limits, device
+        self.plan = isolation.detect(hidden_paths, bubblewrap=bubblewrap)
+        base = 1_000_000 + random.SystemRandom().randrange(20_000) * self.UID_SPAN
+        self.uids = range(base, base + self.UID_SPAN) if self.plan.root else range(0)
+        """The uids workers run as (empty when not root)."""
+        self._jobs = itertools.count(1)
+        self._exited: dict[int, str] = {}
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._submissions: list[SandboxedSubmission] = []
+        self._closed = False
+        self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        plan_json = json.dumps({**asdict(self.plan), "hidden": list(self.plan.hidden)})
+        argv, env = isolation.zygote_command(self.plan, ["--fd", str(theirs.fileno()), "--plan", plan_json], device)
+        self._stderr = tempfile.TemporaryFile()
+        started = time.monotonic()
+        self._proc = subprocess.Popen(
+            argv,
+            env=env,
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            start_new_session=True,
+            cwd=tempfile.gettempdir(),
+        )
+        theirs.close()
+        try:
+            hello = self._recv_control(started + limits.start_timeout_s)
+        except (TimeoutError, EOFError, wire.WireError) as exc:
+            self.close()
+            raise SandboxError(f"the sandbox did not start ({exc}): {self._zygote_stderr()}") from None
+        self.layers: list[str] = list(hello["layers"])
+        """The isolation layers in force."""
+        self.start_seconds = time.monotonic() - started
+        self._reader = threading.Thread(target=self._read_control, name="sandbox-control", daemon=True)
+        self._reader.start()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submission(self, source: str, helpers_source: Callable[[str], str]) -> SandboxedSubmission:
+        """A submission whose code is `source`; `helpers_source(step)` gives the reference
+        functions for `run(..., isolate=step)`."""
+        if self._closed:
+            raise SandboxError("the sandbox is closed")
+        sub = SandboxedSubmission(self, source, helpers_source)
+        with self._lock:
+            self._submissions = [s for s in self._submissions if not s.closed] + [sub]
+        return sub
+
+    def close(self) -> None:
+        """Kill everything: workers, whatever they started, and the zygote."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            submissions, self._submissions = self._submissions, []
+        for sub in submissions:
+            sub.close()
+        try:
+            self._ctl.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if hasattr(self, "_reader"):
+            self._reader.join(timeout=10)
+        self._ctl.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._stderr.close()
+
+    def _zygote_stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read()[-2000:].decode("utf-8", "replace")
+
+    def _recv_control(self, deadline: float) -> dict:
+        if not select.select([self._ctl], [], [], max(deadline - time.monotonic(), 0))[0]:
+            raise TimeoutError("no answer from the zygote")
+        data = self._ctl.recv(1 << 16)
+        if not data:
+            raise EOFError("the zygote exited")
+        message = wire.decode(data)
+        if not isinstance(message, dict) or not isinstance(message.get("op"), str):
+            raise wire.WireError("malformed control message")
+        return message
+
+    def _read_control(self) -> None:
+        while True:
+            try:
+                message = self._recv_control(time.monotonic() + 3600)
+            except TimeoutError:
+                continue
+            except (OSError, ValueError, EOFError):
+                break
+            if message["op"] == "exited":
+                with self._changed:
+                    self._exited[int(message["job"])] = str(message["status"])
+                    self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _spawn(self, sock: socket.socket) -> int:
+        job = next(self._jobs)
+        limits = isolation.WorkerLimits(
+            memory_bytes=self.limits.memory_bytes,
+            cpu_seconds=int(self.limits.submission_timeout_s + self.limits.import_timeout_s) + 5,
+        )
+        message = {
+            "op": "spawn",
+            "job": job,
+            "uid": self.uids[job % self.UID_SPAN] if self.uids else None,
+            "limits": asdict(limits),
+        }
+        with self._lock:
+            if self._closed:
+                raise SandboxError("the sandbox is closed")
+            socket.send_fds(self._ctl, [wire.encode(message)], [sock.fileno()])
+        return job
+
+    def _kill(self, jobs: list[int], *, wait_s: float = 5.0) -> None:
+        """Kill these jobs' workers and everything they started; wait until the zygote says so."""
+        with self._changed:
+            for job in jobs:
+                if job not in self._exited and not self._closed:
+                    self._ctl.send(wire.encode({"op": "kill", "job": job}))
+            self._changed.wait_for(lambda: self._closed or all(job in self._exited for job in jobs), timeout=wait_s)
+            for job in jobs:
+                self._exited.pop(job, None)
+
+    def _status(self, job: int) -> str | None:
+        with self._lock:
+            return self._exited.get(job, "the sandbox was closed" if self._closed else None)
+
+
+class _Worker:
+    def __init__(self, job: int, sock: socket.socket) -> None:
+        self.job, self.sock = job, sock
+
+
+class SandboxedSubmission:
+    """A submission whose functions run in sandboxed workers; implements `protocol.Submission`."""
+
+    def __init__(self, sandbox: Sandbox, source: str, helpers_source: Callable[[str], str]) -> None:
+        self._sandbox, self._source, self._helpers_source = sandbox, source, helpers_source
+        self._workers: dict[str | None, _Worker] = {}
+        self._spent = 0.0
+        self._lock = threading.Lock()
+        self.import_error: str | None = None
+        """Why the submission could not be imported, once a run found out."""
+        self.output = ""
+        """What the submission printed (capped at `Limits.output_bytes`)."""
+        self.closed = False
+
+    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+        """Run `calls` in the worker for `isolate`; one `Result` per call, in order."""
+        calls = list(calls)
+        if not all(isinstance(c, Call) for c in calls):
+            raise TypeError("run() takes a sequence of Call")
+        with self._lock:
+            if self.closed:
+                raise SandboxError("the submission is closed")
+            return self._run(calls, isolate)
+
+    def close(self) -> None:
+        """Kill this submission's workers."""
+        with self._lock:
+            self.closed = True
+            self._drop(*self._workers)
+
+    def _run(self, calls: list[Call], isolate: str | None) -> list[Result]:
+        limits = self._sandbox.limits
+        results: list[Result] = []
+        try:
+            worker = self._workers.get(isolate) or self._start(isolate)
+            if calls:
+                self._timed(
+                    worker,
+                    lambda deadline: self._send(worker, {"op": "run", "calls": calls}, deadline),
+                    limits.call_timeout_s,
+                )
+            for _ in calls:
+                results.append(
+                    self._timed(worker, lambda deadline: self._receive_result(worker, deadline), limits.call_timeout_s)
+                )
+        except _Failed as failure:
+            self._drop(isolate)
+            if failure.error_type == "ImportError":
+                return [Result(error_type="ImportError", error=failure.error) for _ in calls]
+            results.append(Result(error_type=failure.error_type, error=failure.error))
+            why = f"not run: an earlier call in this batch failed ({failure.error_type})"
+            results += [Result(error_type="NotRun", error=why) for _ in calls[len(results) :]]
+        return results[: len(calls)]
+
+    def _timed(self, worker: _Worker | None, step: Callable[[float], object], timeout_s: float) -> object:
+        """Run `step(deadline)` within `timeout_s` and the submission's remaining time."""
+        if self.import_error is not None:
+            raise _Failed("ImportError", self.import_error)
+        left = self._sandbox.limits.submission_timeout_s - self._spent
+        if left <= 0:
+            raise _Failed("Timeout", f"the submission used up its {self._sandbox.limits.submission_timeout_s:g} s")
+        started = time.monotonic()
+        try:
+            return step(started + min(timeout_s, left))
+        except TimeoutError:
+            what = "the call" if timeout_s >= left else "the submission"
+            raise _Failed("Timeout", f"{what} took longer than {min(timeout_s, left):g} s") from None
+        finally:
+            self._spent += time.monotonic() - started
+
+    def _start(self, isolate: str | None) -> _Worker:
+        limits = self._sandbox.limits
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            job = self._sandbox._spawn(theirs)
+        finally:
+            theirs.close()
+        worker = _Worker(job, ours)
+        self._workers[isolate] = worker
+        helpers = self._helpers_source(isolate) if isolate is not None else None
+        message = {
+            "op": "job",
+            "source": self._source,
+            "helpers": helpers,
+            "output_bytes": limits.output_bytes,
+            "message_bytes": limits.message_bytes,
+        }
+        try:
+            ready = self._timed(
+                worker, lambda deadline: self._handshake(worker, message, deadline), limits.import_timeout_s
+            )
+        except _Failed as failure:
+            if self._spent >= limits.submission_timeout_s:
+                raise
+            if failure.error_type == "Timeout":
+                self.import_error = f"importing the submission timed out: {failure.error}"
+            elif failure.error_type == "WorkerCrashed":
+                self.import_error = f"the submission crashed while being imported: {failure.error}"
+            else:
+                self.import_error = failure.error
+            raise _Failed("ImportError", self.import_error) from None
+        if ready is not None:
+            self.import_error = ready
+            raise _Failed("ImportError", ready)
+        return worker
+
+    def _handshake(self, worker: _Worker, message: dict, deadline: float) -> str | None:
+        self._send(worker, message, deadline)
+        ready = self._receive(worker, deadline)
+        error = ready.get("import_error")
+        if ready.get("op") != "ready" or not (error is None or isinstance(error, str)):
+            raise _Failed("WireError", "the worker sent a malformed message")
+        return error
+
+    def _send(self, worker: _Worker, message: dict, deadline: float) -> None:
+        try:
+            wire.send_frame(
+                worker.sock, wire.encode(message, max_bytes=self._sandbox.limits.message_bytes), deadline=deadline
+            )
+        except TimeoutError:
+            raise
+        except OSError:
+            raise _Failed("WorkerCrashed", self._crash_status(worker)) from None
+
+    def _receive_result(self, worker: _Worker, deadline: float) -> Result:
+        message = self._receive(worker, deadline)
+        result = message.get("result")
+        if message.get("op") != "result" or not isinstance(result, Result) or not wire.is_plain(result.value):
+            raise _Failed("WireError", "the worker sent a malformed result")
+        return result
+
+    def _receive(self, worker: _Worker, deadline: float) -> dict:
+        """One message from the worker, by `deadline`; notices a worker that died."""
+        while not select.select([worker.sock], [], [], min(max(deadline - time.monotonic(), 0), 0.05))[0]:
+            if self._sandbox._status(worker.job) is not None and not select.select([worker.sock], [], [], 0)[0]:
+                raise _Failed("WorkerCrashed", self._crash_status(worker))
+            if time.monotonic() >= deadline:
+                raise TimeoutError
+        try:
+            message = wire.decode(
+                wire.recv_frame(worker.sock, deadline=deadline, max_bytes=self._sandbox.limits.message_bytes),
+                max_bytes=self._sandbox.limits.message_bytes,
+            )
+        except TimeoutError:
+            raise
+        except (EOFError, OSError):
+            raise _Failed("WorkerCrashed", self._crash_status(worker)) from None
+        except wire.WireError as exc:
+            raise _Failed("WireError", f"the worker sent a malformed message: {exc}") from None
+        if not isinstance(message, dict):
+            raise _Failed("WireError", "the worker sent a malformed message")
+        out = message.get("out")
+        if isinstance(out, str):
+            self._add_output(out)
+        return message
+
+    def _add_output(self, text: str) -> None:
+        room = self._sandbox.limits.output_bytes - len(self.output.encode())
+        if room > 0:
+            self.output += text.encode()[:room].decode("utf-8", "ignore")
+
+    def _crash_status(self, worker: _Worker) -> str:
+        with self._sandbox._changed:
+            self._sandbox._changed.wait_for(lambda: self._sandbox._status(worker.job) is not None, timeout=2.0)
+        status = self._sandbox._status(worker.job) or "the connection was closed"
+        return f"the worker process died ({status})"
+
+    def _drop(self, *isolates: str | None) -> None:
+        workers = [self._workers.pop(key) for key in isolates if key in self._workers]
+        for worker in workers:
+            worker.sock.close()
+        self._sandbox._kill([worker.job for worker in workers])

@@ -1,0 +1,386 @@
+"""Isolation layers: find out which are available, and apply them.
+
+The trusted side calls `detect` and `zygote_command`. The zygote calls `confine_zygote`
+once; each worker calls `confine_worker` right after it is forked. Layers degrade:
+without root there is no per-worker uid, without Linux no seccomp or namespaces; the
+names of the layers actually in force are reported so a grading run can record them.
+
+Run as `python -S -m grader.sandbox.isolation` it is the small root "killer" the zygote
+keeps, which kills every process of a worker's uid (cheaper to fork than the zygote).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+LINUX = sys.platform.startswith("linux")
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+
+SANDBOX_ROOT = "/sbx"
+"""Inside bubblewrap, the private directory on PYTHONPATH holding grader/__init__.py and grader/sandbox."""
+
+
+class IsolationError(RuntimeError):
+    """A layer that was promised could not be applied; the worker must not run."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The layers a sandbox will use (see `layers`)."""
+
+    bwrap: str | None
+    root: bool
+    seccomp: bool
+    hidden: tuple[str, ...] = field(default=())
+
+    @property
+    def layers(self) -> list[str]:
+        """The names of the layers this plan puts in force (the zygote may add "mountns", "netns")."""
+        names = ["rlimit", "private-tmp"]
+        if self.bwrap:
+            names += ["bwrap", "netns", "pidns"]
+        if self.root:
+            names.append("own-uid")
+        if LINUX:
+            names += ["no-new-privs", "subreaper"]
+        if self.seccomp:
+            names.append("seccomp")
+        return names
+
+
+def detect(hidden: Sequence[str] = (), *, bubblewrap: bool = True) -> Plan:
+    """What this machine offers: bubblewrap (if it works here), root, seccomp."""
+    return Plan(
+        bwrap=_working_bwrap() if bubblewrap and LINUX else None,
+        root=os.geteuid() == 0,
+        seccomp=LINUX and _seccomp_available(),
+        hidden=tuple(str(Path(p).resolve()) for p in hidden),
+    )
+
+
+@lru_cache(maxsize=1)
+def _working_bwrap() -> str | None:
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    probe = [path, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--die-with-parent", "true"]
+    try:
+        ok = subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return path if ok else None
+
+
+@lru_cache(maxsize=1)
+def _seccomp_available() -> bool:
+    try:
+        import pyseccomp
+
+        pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+    except Exception:  # noqa: BLE001 - missing module or missing libseccomp both mean "no"
+        return False
+    return True
+
+
+def package_dirs() -> tuple[Path, Path]:
+    """The `grader` package directory and the `grader/sandbox` directory."""
+    sandbox = Path(__file__).resolve().parent
+    return sandbox.parent, sandbox
+
+
+def secret_paths(plan: Plan) -> list[str]:
+    """Paths the worker must not see: the grader (except the sandbox), solutions, tests, and `plan.hidden`."""
+    grader, _ = package_dirs()
+    root = grader.parent
+    candidates = [grader, root / "solutions", root / "tests", *map(Path, plan.hidden)]
+    return [str(p) for p in candidates if p.exists()]
+
+
+def python_paths() -> list[str]:
+    """The folders Python (and the venv with torch) live in, as given and resolved."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
+    return sorted({q for p in paths for q in (os.path.abspath(p), os.path.realpath(p))})
+
+
+def zygote_command(plan: Plan, args: Sequence[str], device: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that start the zygote (`args` go to the worker module)."""
+    grader, sandbox = package_dirs()
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "HOME": "/tmp",
+    }
+    python = [sys.executable, "-m", "grader.sandbox.worker", *args]
+    if not plan.bwrap:
+        env["PYTHONPATH"] = str(grader.parent)
+        return python, env
+    env["PYTHONPATH"] = SANDBOX_ROOT
+    cmd = [
+        plan.bwrap,
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--proc",
+        "/proc",
+    ]
+    cmd += ["--dev-bind", "/dev", "/dev"] if device.startswith("cuda") else ["--dev", "/dev"]
+    bound: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+            bound.append(top)
+    made: set[str] = set()
+    for p in python_paths():
+        if not any(p == b or p.startswith(b + "/") for b in bound):
+            for parent in reversed(Path(p).parents[:-1]):
+                if str(parent) not in made:  # bwrap would copy modes like /root's 0700
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(str(parent))
+            cmd += ["--ro-bind", p, p]
+            bound.append(p)
+    for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf"):
+        cmd += ["--ro-bind-try", f"/etc/{etc}", f"/etc/{etc}"]
+    cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+    if device.startswith("cuda"):
+        cmd += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
+    cmd += ["--perms", "0755", "--tmpfs", "/tmp"]
+    cmd += [
+        "--ro-bind",
+        str(grader / "__init__.py"),
+        f"{SANDBOX_ROOT}/grader/__init__.py",
+        "--ro-bind",
+        str(sandbox),
+        f"{SANDBOX_ROOT}/grader/sandbox",
+    ]
+    for secret in secret_paths(plan):
+        if any(secret == b or secret.startswith(b + "/") for b in bound):
+            cmd += (
+                ["--perms", "0000", "--tmpfs", secret] if os.path.isdir(secret) else ["--ro-bind", "/dev/null", secret]
+            )
+    cmd += ["--chdir", "/tmp", "--clearenv"]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return cmd + ["--", *python], env
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(f"{what}: {os.strerror(err)}")
+
+
+def prctl(option: int, value: int) -> None:
+    """Linux prctl with one argument; raise `IsolationError` on failure."""
+    _check(_libc().prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl({option})")
+
+
+def confine_zygote(plan: Plan) -> list[str]:
+    """Zygote-wide layers: when root without bubblewrap, a private mount and network
+    namespace that hides the secret paths and /tmp. Returns the layers it added."""
+    if not LINUX:
+        return []
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    if plan.seccomp:
+        _seccomp_filter()
+    if plan.bwrap or not plan.root:
+        return []
+    libc = _libc()
+    try:
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    except IsolationError:
+        return []
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755"), "mount /tmp")
+    needed = [p for p in python_paths() if not any(p.startswith(q + "/") for q in python_paths())]
+    for top in sorted({_closed_ancestor(p) for p in needed} - {None}):
+        _reopen(libc, top, [p for p in needed if p.startswith(top + "/")])
+    for secret in secret_paths(plan):
+        if os.path.isdir(secret):
+            _check(
+                libc.mount(b"tmpfs", secret.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"mode=0000"), secret
+            )
+        else:
+            _check(libc.mount(b"/dev/null", secret.encode(), None, MS_BIND, None), secret)
+    return ["mountns", "netns"]
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The highest folder above `path` that other users cannot enter (like /root), if any."""
+    for parent in reversed(Path(path).parents[:-1]):
+        if not os.stat(parent).st_mode & 0o001:
+            return str(parent)
+    return None
+
+
+def _reopen(libc: ctypes.CDLL, top: str, keep: list[str]) -> None:
+    """Cover `top` with an empty, enterable tmpfs in which only the folders `keep` reappear."""
+    stage = "/tmp/.sgd-stage"
+    os.mkdir(stage, 0o700)
+    _check(libc.mount(top.encode(), stage.encode(), None, MS_BIND | MS_REC, None), f"stage {top}")
+    _check(libc.mount(b"tmpfs", top.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755"), f"cover {top}")
+    for path in keep:
+        os.makedirs(path, exist_ok=True)
+        source = os.path.join(stage, os.path.relpath(path, top))
+        _check(libc.mount(source.encode(), path.encode(), None, MS_BIND | MS_REC, None), f"reopen {path}")
+    _check(libc.umount2(stage.encode(), MNT_DETACH), f"unstage {top}")
+    os.rmdir(stage)
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """Resource limits for one worker process."""
+
+    memory_bytes: int
+    cpu_seconds: int
+    file_bytes: int = 64 * 2**20
+    open_files: int = 256
+    processes: int = 64
+
+
+def confine_worker(plan: Plan, uid: int | None, limits: WorkerLimits) -> None:
+    """Apply the per-worker layers of `plan` to this (freshly forked) process, or raise."""
+    _set_limit(resource.RLIMIT_CORE, 0)
+    _set_limit(resource.RLIMIT_AS, limits.memory_bytes)
+    _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds)
+    _set_limit(resource.RLIMIT_FSIZE, limits.file_bytes)
+    _set_limit(resource.RLIMIT_NOFILE, limits.open_files)
+    if plan.root:
+        if uid is None:
+            raise IsolationError("no uid for the worker")
+        _set_limit(resource.RLIMIT_NPROC, limits.processes)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getresuid() != (uid, uid, uid) or os.getgroups():
+            raise IsolationError("could not drop privileges")
+    elif LINUX:
+        _set_limit(resource.RLIMIT_NPROC, _processes_of(os.getuid()) + limits.processes)
+    if LINUX:
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if plan.seccomp:
+        try:
+            _seccomp_filter().load()
+        except OSError as exc:
+            raise IsolationError(f"seccomp: {exc}") from None
+
+
+def _set_limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        try:
+            count += entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid
+        except OSError:
+            pass
+    return count
+
+
+DENIED_SYSCALLS = (
+    "socket",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "kexec_load",
+    "init_module",
+    "finit_module",
+)
+"""Syscalls a worker may not make (they fail with EPERM): no new sockets of any family
+(the worker's socket to the trusted side already exists), no tracing, no namespaces."""
+
+
+@lru_cache(maxsize=1)
+def _seccomp_filter() -> Any:
+    """The worker's seccomp filter, built once in the zygote and loaded by each worker."""
+    import pyseccomp
+
+    flt = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+    for name in DENIED_SYSCALLS:
+        try:
+            flt.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+        except (OSError, ValueError, RuntimeError):
+            pass  # not a syscall on this architecture
+    return flt
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process running as `uid` (from a forked child that becomes `uid`:
+    `kill(-1)` then reaches exactly that uid's processes, atomically)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _serve_killer() -> None:
+    """Read uids (one per line) on stdin; kill each one's processes; answer "ok"."""
+    for line in sys.stdin:
+        kill_uid(int(line))
+        sys.stdout.write("ok\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve_killer()

@@ -1,0 +1,341 @@
+"""Plain data to bytes and back, without pickle: a JSON header, then raw tensor buffers.
+
+A message is `MAGIC`, the header length (4 bytes, big-endian), the UTF-8 JSON header
+`{"root": node, "buffers": [byte lengths]}`, then the buffers back to back. A node is a
+list whose first item is a tag (see `_encode`). Bytes from the worker are hostile:
+`decode` checks every field and raises `WireError` on anything it did not expect.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import select
+import socket
+import struct
+import time
+from typing import Any
+
+import torch
+
+from grader.sandbox.protocol import Call, Gen, LrTable, Result, Unsupported
+
+MAGIC = b"SGW1"
+MAX_MESSAGE_BYTES = 256 * 2**20
+"""Default cap on one message, tensors included."""
+MAX_HEADER_BYTES = 32 * 2**20
+MAX_DEPTH = 32
+MAX_DIMS = 16
+
+DTYPES: dict[str, torch.dtype] = {
+    str(d).removeprefix("torch."): d
+    for d in (
+        torch.bool,
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.float16,
+        torch.bfloat16,
+        torch.float32,
+        torch.float64,
+        torch.complex64,
+        torch.complex128,
+    )
+}
+"""The tensor dtypes that may cross the wire, by name."""
+
+_HEAD = struct.Struct(">I")
+_FRAME = struct.Struct(">Q")
+
+
+class WireError(ValueError):
+    """Bytes that are not a well-formed message, or a value that cannot be encoded."""
+
+
+def encode(value: Any, *, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    """Encode plain data (and the protocol's dataclasses) as one message."""
+    buffers: list[bytes] = []
+    root = _encode(value, buffers, 0)
+    sizes = [len(b) for b in buffers]
+    header = json.dumps({"root": root, "buffers": sizes}, separators=(",", ":"), allow_nan=False).encode()
+    total = len(MAGIC) + _HEAD.size + len(header) + sum(sizes)
+    if len(header) > MAX_HEADER_BYTES or total > max_bytes:
+        raise WireError(f"message of {total} bytes is over the cap of {max_bytes} bytes")
+    return b"".join([MAGIC, _HEAD.pack(len(header)), header, *buffers])
+
+
+def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
+    if depth > MAX_DEPTH:
+        raise WireError("value is nested too deeply")
+    d = depth + 1
+    if value is None:
+        return ["n"]
+    if isinstance(value, bool):
+        return ["b", value]
+    if isinstance(value, int):
+        return ["i", str(value)]
+    if isinstance(value, float):
+        return ["f", value.hex()]
+    if isinstance(value, str):
+        return ["s", value]
+    if isinstance(value, torch.Tensor):
+        return _encode_tensor(value, buffers)
+    if isinstance(value, torch.dtype):
+        return ["dt", _dtype_name(value)]
+    if isinstance(value, list):
+        return ["l", [_encode(v, buffers, d) for v in value]]
+    if isinstance(value, tuple):
+        return ["t", [_encode(v, buffers, d) for v in value]]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise WireError("dict keys must be str")
+        return ["d", [[k, _encode(v, buffers, d)] for k, v in value.items()]]
+    if isinstance(value, Gen):
+        return ["G", str(int(value.seed)), str(value.key), str(value.device)]
+    if isinstance(value, LrTable):
+        return ["LR", [float(v).hex() for v in value.values]]
+    if isinstance(value, Unsupported):
+        return ["U", str(value.type_name)]
+    if isinstance(value, Call):
+        return ["C", str(value.fn), _encode(tuple(value.args), buffers, d), _encode(dict(value.kwargs), buffers, d)]
+    if isinstance(value, Result):
+        return [
+            "R",
+            _encode(value.value, buffers, d),
+            _opt_str(value.error_type),
+            _opt_str(value.error),
+            bool(value.mutated),
+        ]
+    raise WireError(f"cannot encode a {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    name = str(dtype).removeprefix("torch.")
+    if DTYPES.get(name) is not dtype:
+        raise WireError(f"tensor dtype {dtype} cannot cross the wire")
+    return name
+
+
+def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> list:
+    name = _dtype_name(tensor.dtype)
+    with torch._C.DisableTorchFunctionSubclass():
+        t = tensor.detach()
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        t = t.resolve_conj().resolve_neg().to("cpu").contiguous().as_subclass(torch.Tensor)
+    raw = t.reshape(-1).view(torch.uint8)
+    buffers.append(raw.numpy().tobytes())
+    return ["T", name, list(t.shape), str(tensor.device), len(buffers) - 1]
+
+
+def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
+    """Decode one message, checking everything; raise `WireError` if it is malformed."""
+    view = memoryview(data).cast("B")
+    if len(view) > max_bytes:
+        raise WireError(f"message of {len(view)} bytes is over the cap of {max_bytes} bytes")
+    if len(view) < len(MAGIC) + _HEAD.size or bytes(view[: len(MAGIC)]) != MAGIC:
+        raise WireError("not a wire message (bad magic)")
+    (header_len,) = _HEAD.unpack_from(view, len(MAGIC))
+    start = len(MAGIC) + _HEAD.size
+    if header_len > MAX_HEADER_BYTES or start + header_len > len(view):
+        raise WireError("header length out of range")
+    try:
+        header = json.loads(bytes(view[start : start + header_len]).decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"header is not valid JSON: {str(exc)[:100]}") from None
+    if not isinstance(header, dict) or set(header) != {"root", "buffers"}:
+        raise WireError("header must have exactly 'root' and 'buffers'")
+    sizes = header["buffers"]
+    if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
+        raise WireError("'buffers' must be a list of byte counts")
+    offsets, pos = [], start + header_len
+    for size in sizes:
+        offsets.append(pos)
+        pos += size
+    if pos != len(view):
+        raise WireError(f"buffers add up to {pos} bytes but the message has {len(view)}")
+    reader = _Reader(view, sizes, offsets)
+    value = reader.node(header["root"], 0)
+    if not all(reader.used):
+        raise WireError("message has unused buffers")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+class _Reader:
+    def __init__(self, view: memoryview, sizes: list[int], offsets: list[int]) -> None:
+        self.view, self.sizes, self.offsets = view, sizes, offsets
+        self.used = [False] * len(sizes)
+
+    def node(self, node: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("value is nested too deeply")
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise WireError(f"malformed node {_short(node)}")
+        tag, fields, d = node[0], node[1:], depth + 1
+        shape = [type(f).__name__ for f in fields]
+        if tag == "n" and shape == []:
+            return None
+        if tag == "b" and shape == ["bool"]:
+            return fields[0]
+        if tag == "i" and shape == ["str"]:
+            return _int(fields[0])
+        if tag == "f" and shape == ["str"]:
+            return _float(fields[0])
+        if tag == "s" and shape == ["str"]:
+            return fields[0]
+        if tag == "T" and shape == ["str", "list", "str", "int"]:
+            return self.tensor(*fields)
+        if tag == "dt" and shape == ["str"]:
+            return _dtype(fields[0])
+        if tag in ("l", "t") and shape == ["list"]:
+            items = [self.node(v, d) for v in fields[0]]
+            return items if tag == "l" else tuple(items)
+        if tag == "d" and shape == ["list"]:
+            out = {}
+            for pair in fields[0]:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)) or pair[0] in out:
+                    raise WireError("malformed dict entry")
+                out[pair[0]] = self.node(pair[1], d)
+            return out
+        if tag == "G" and shape == ["str", "str", "str"]:
+            return Gen(seed=_int(fields[0]), key=fields[1], device=fields[2])
+        if tag == "LR" and shape == ["list"]:
+            if not all(isinstance(v, str) for v in fields[0]):
+                raise WireError("malformed LrTable")
+            return LrTable(tuple(_float(v) for v in fields[0]))
+        if tag == "U" and shape == ["str"]:
+            return Unsupported(fields[0])
+        if tag == "C" and shape == ["str", "list", "list"]:
+            args, kwargs = self.node(fields[1], d), self.node(fields[2], d)
+            if not isinstance(args, tuple) or not isinstance(kwargs, dict):
+                raise WireError("malformed Call")
+            return Call(fields[0], args, kwargs)
+        if (
+            tag == "R"
+            and len(fields) == 4
+            and shape[1:] in ([a, b, "bool"] for a in ("str", "NoneType") for b in ("str", "NoneType"))
+        ):
+            return Result(self.node(fields[0], d), fields[1], fields[2], fields[3])
+        raise WireError(f"unknown or malformed node {_short(node)}")
+
+    def tensor(self, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
+        dtype = _dtype(dtype_name)
+        if len(shape) > MAX_DIMS or not all(type(s) is int and s >= 0 for s in shape):
+            raise WireError(f"bad tensor shape {_short(shape)}")
+        if not 0 <= index < len(self.sizes) or self.used[index]:
+            raise WireError("tensor buffer index out of range or used twice")
+        self.used[index] = True
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        if math.prod(shape) * itemsize != self.sizes[index]:
+            raise WireError(
+                f"tensor of shape {shape} and dtype {dtype_name} does not match its {self.sizes[index]}-byte buffer"
+            )
+        start = self.offsets[index]
+        chunk = bytearray(self.view[start : start + self.sizes[index]])
+        raw = torch.frombuffer(chunk, dtype=torch.uint8) if chunk else torch.empty(0, dtype=torch.uint8)
+        if dtype == torch.bool and bool((raw > 1).any()):
+            raise WireError("bool tensor holds bytes other than 0 and 1")
+        tensor = raw.view(dtype).reshape(shape)
+        target = _device(device)
+        return tensor.to(target) if target is not None else tensor
+
+
+def _int(text: str) -> int:
+    if len(text) > 400:
+        raise WireError("integer too long")
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise WireError(f"bad integer {text[:40]!r}") from None
+
+
+def _float(text: str) -> float:
+    if len(text) > 40:
+        raise WireError("float too long")
+    try:
+        return float.fromhex(text)
+    except (ValueError, OverflowError):
+        raise WireError(f"bad float {text!r}") from None
+
+
+def _dtype(name: str) -> torch.dtype:
+    if name not in DTYPES:
+        raise WireError(f"dtype {name[:40]!r} is not allowed")
+    return DTYPES[name]
+
+
+def _device(name: str) -> torch.device | None:
+    """The device to move a decoded tensor to, or None to keep it on the CPU."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise WireError(f"bad device {name[:40]!r}") from None
+    if device.type == "cuda" and torch.cuda.is_available():
+        index = 0 if device.index is None else device.index
+        return device if index < torch.cuda.device_count() else None
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return device
+    return None
+
+
+def _short(node: Any) -> str:
+    return repr(node)[:60]
+
+
+def is_plain(value: Any, *, depth: int = 0) -> bool:
+    """True for plain data (and `Unsupported` markers): what a `Result.value` may hold."""
+    if depth > MAX_DEPTH:
+        return False
+    if value is None or isinstance(value, (bool, int, float, str, Unsupported)):
+        return True
+    if type(value) is torch.Tensor:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(is_plain(v, depth=depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_plain(v, depth=depth + 1) for k, v in value.items())
+    return False
+
+
+def send_frame(sock: socket.socket, payload: bytes, *, deadline: float | None = None) -> None:
+    """Send one length-prefixed message; raise `TimeoutError` past `deadline` (`time.monotonic`)."""
+    sock.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.001))
+    try:
+        sock.sendall(_FRAME.pack(len(payload)))
+        sock.sendall(payload)
+    finally:
+        sock.settimeout(None)
+
+
+def recv_frame(sock: socket.socket, *, deadline: float | None = None, max_bytes: int = MAX_MESSAGE_BYTES) -> bytearray:
+    """Receive one length-prefixed message. Raise `TimeoutError` past `deadline`,
+    `EOFError` if the peer closed, `WireError` if the length is over `max_bytes`."""
+    (size,) = _FRAME.unpack(_recv_exact(sock, _FRAME.size, deadline))
+    if size > max_bytes:
+        raise WireError(f"message of {size} bytes is over the cap of {max_bytes} bytes")
+    return _recv_exact(sock, size, deadline)
+
+
+def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytearray:
+    buf = bytearray(size)
+    view, got = memoryview(buf), 0
+    while got < size:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+                raise TimeoutError("receive timed out")
+        n = sock.recv_into(view[got:], min(size - got, 2**20))
+        if n == 0:
+            raise EOFError("peer closed the connection")
+        got += n
+    return buf
