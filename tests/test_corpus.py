@@ -1,4 +1,7 @@
-"""Every bug fails at its own step and only there, with its diagnosis; every correct style passes."""
+"""Every bug fails at its own step and only there, with its diagnosis; every correct style passes.
+
+The corpus goes through the real grader (the sandbox); a sample also goes through the
+in-process runner of the student's `pytest`, which must reach the same verdicts."""
 
 from __future__ import annotations
 
@@ -6,15 +9,21 @@ import pytest
 from conftest import corpus_files, header
 
 from grader.checks.core import checks_for, run_check
+from grader.grading import grade_source, open_sandbox
 from grader.selfcheck import submission_for
 
 BUGS = corpus_files("bugs")
 CORRECT = corpus_files("correct")
 
 
-def grade(path):
-    submission = submission_for(path)
-    return [run_check(c, submission) for c in checks_for()]
+@pytest.fixture(scope="module")
+def sandbox():
+    with open_sandbox() as box:
+        yield box
+
+
+def grade(path, sandbox):
+    return grade_source(path.read_text(), path.name, sandbox)
 
 
 def test_corpora_are_big_enough():
@@ -22,18 +31,23 @@ def test_corpora_are_big_enough():
 
 
 @pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
-def test_bug_fails_at_its_step_only(path):
+def test_bug_fails_at_its_step_only(path, sandbox):
     expected = header(path)
-    outcomes = grade(path)
-    failing_steps = {o.check.step for o in outcomes if not o.passed}
-    details = [f"{o.check.id}: {o.message[:200]}" for o in outcomes if not o.passed]
-    assert failing_steps == {expected["step"]}, details
+    failed = [g for g in grade(path, sandbox).graded if not g.outcome.passed]
+    details = [f"{g.check.id}: {g.outcome.message[:200]}" for g in failed]
+    assert {g.check.step for g in failed} == {expected["step"]}, details
     if expected["diagnosis"] != "none":
-        diagnoses = {o.diagnosis for o in outcomes if not o.passed}
-        assert expected["diagnosis"] in diagnoses, details
+        assert expected["diagnosis"] in {g.outcome.diagnosis for g in failed}, details
 
 
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
-def test_correct_style_passes_everything(path):
-    failed = [f"{o.check.id}: {o.message[:300]}" for o in grade(path) if not o.passed]
-    assert not failed
+def test_correct_style_gets_full_marks(path, sandbox):
+    report = grade(path, sandbox)
+    assert report.score == report.max_score, [g.outcome.message for g in report.graded if not g.outcome.passed]
+
+
+@pytest.mark.parametrize("path", BUGS[::8] + CORRECT[::4], ids=lambda p: p.stem)
+def test_in_process_verdicts_match_the_sandbox(path, sandbox):
+    in_process = submission_for(path)
+    expected = {c.id: (o.passed, o.diagnosis) for c in checks_for() if (o := run_check(c, in_process))}
+    assert {g.check.id: (g.outcome.passed, g.outcome.diagnosis) for g in grade(path, sandbox).graded} == expected

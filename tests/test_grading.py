@@ -8,14 +8,12 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, corpus_files, header
+from conftest import ROOT, corpus_files
 
 from grader import reference
-from grader.checks.core import checks_for, run_check
 from grader.contract import STEPS
 from grader.grading import grade_source, open_sandbox
 from grader.reporters.gradescope import results
-from grader.selfcheck import submission_for
 from grader.stubs import EXERCISE
 
 
@@ -42,25 +40,6 @@ def test_stubs_get_zero_with_not_implemented(sandbox):
     report = grade(EXERCISE, sandbox)
     assert report.score == 0 and failing_steps(report) == set(STEPS)
     assert all(g.outcome.not_implemented for g in report.graded)
-
-
-@pytest.mark.parametrize("path", corpus_files("correct"), ids=lambda p: p.stem)
-def test_correct_style_gets_full_marks(path, sandbox):
-    report = grade(path, sandbox)
-    assert report.score == report.max_score, [g.outcome.message for g in report.graded if not g.outcome.passed]
-
-
-@pytest.mark.parametrize("path", corpus_files("bugs"), ids=lambda p: p.stem)
-def test_bug_loses_points_at_its_step_only(path, sandbox):
-    report = grade(path, sandbox)
-    assert failing_steps(report) == {header(path)["step"]}
-
-
-def test_sandbox_and_in_process_agree_check_by_check(sandbox):
-    for path in corpus_files("bugs")[::7]:
-        in_process = submission_for(path)
-        expected = {c.id: run_check(c, in_process).passed for c in checks_for()}
-        assert {g.check.id: g.outcome.passed for g in grade(path, sandbox).graded} == expected, path.name
 
 
 def test_same_submission_same_bytes(sandbox):

@@ -10,6 +10,7 @@ and every `Result` is checked before it is returned.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
@@ -251,9 +252,11 @@ class SandboxedSubmission:
                     lambda deadline: self._send(worker, {"op": "run", "calls": calls}, deadline),
                     limits.call_timeout_s,
                 )
-            for _ in calls:
-                results.append(
-                    self._timed(worker, lambda deadline: self._receive_result(worker, deadline), limits.call_timeout_s)
+            while len(results) < len(calls):
+                results += self._timed(
+                    worker,
+                    functools.partial(self._receive_results, worker, at_most=len(calls) - len(results)),
+                    limits.call_timeout_s,
                 )
         except _Failed as failure:
             self._drop(isolate)
@@ -334,12 +337,18 @@ class SandboxedSubmission:
         except OSError:
             raise _Failed("WorkerCrashed", self._crash_status(worker)) from None
 
-    def _receive_result(self, worker: _Worker, deadline: float) -> Result:
+    def _receive_results(self, worker: _Worker, deadline: float, at_most: int) -> list[Result]:
+        """The next batch of results: between 1 and `at_most` of them, each plain data."""
         message = self._receive(worker, deadline)
-        result = message.get("result")
-        if message.get("op") != "result" or not isinstance(result, Result) or not wire.is_plain(result.value):
+        results = message.get("results")
+        if (
+            message.get("op") != "results"
+            or not isinstance(results, list)
+            or not 1 <= len(results) <= at_most
+            or not all(isinstance(r, Result) and wire.is_plain(r.value) for r in results)
+        ):
             raise _Failed("WireError", "the worker sent a malformed result")
-        return result
+        return results
 
     def _receive(self, worker: _Worker, deadline: float) -> dict:
         """One message from the worker, by `deadline`; notices a worker that died."""

@@ -138,13 +138,13 @@ class _Schedule:
         return self._values[epoch]
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
+def tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
+        return [t for v in value for t in tensors_in(v)]
     if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
+        return [t for v in value.values() for t in tensors_in(v)]
     return []
 
 
@@ -152,13 +152,16 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
 
 
-def execute(namespace: dict[str, Any], calls: Sequence[Call]) -> list[Result]:
+def execute(
+    namespace: dict[str, Any], calls: Sequence[Call], generators: dict[str, torch.Generator] | None = None
+) -> list[Result]:
     """Run each call against the functions in `namespace` (a student module's globals).
 
     Exceptions become error results; they never escape. Generators are shared by key
-    across the batch. Each call gets fresh copies of its tensor arguments, and the
-    result records whether the function changed them."""
-    generators: dict[str, torch.Generator] = {}
+    across the batch (and across calls to `execute` that pass the same `generators`).
+    Each call gets fresh copies of its tensor arguments, and the result records whether
+    the function changed them."""
+    generators = {} if generators is None else generators
     results = []
     for call in calls:
         fn = namespace.get(call.fn)
@@ -167,7 +170,7 @@ def execute(namespace: dict[str, Any], calls: Sequence[Call]) -> list[Result]:
             continue
         args = _materialise(call.args, generators)
         kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
-        before = [t.clone() for t in _tensors((args, kwargs))]
+        before = [t.clone() for t in tensors_in((args, kwargs))]
         try:
             value = to_plain(fn(*args, **kwargs))
         except KeyboardInterrupt:
@@ -175,7 +178,7 @@ def execute(namespace: dict[str, Any], calls: Sequence[Call]) -> list[Result]:
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
             results.append(Result(error_type=type(exc).__name__, error=_one_line(exc)))
             continue
-        after = _tensors((args, kwargs))
+        after = tensors_in((args, kwargs))
         mutated = not all(_same(a, b) for a, b in zip(before, after))
         results.append(Result(value=value, mutated=mutated))
     return results

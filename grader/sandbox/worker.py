@@ -12,7 +12,8 @@ wire-encoded dicts:
 A worker talks to the trusted side only over its own socket, with length-prefixed
 wire messages: it receives `{"op": "job", "source", "helpers", "output_bytes", "message_bytes"}`, answers
 `{"op": "ready", "import_error", "out"}`, then for each `{"op": "run", "calls"}` sends
-one `{"op": "result", "result", "out"}` per call as soon as that call is done.
+`{"op": "results", "results", "out"}` messages, in order, until every call has its result
+(see FLUSH_AFTER_S for when a batch of results is sent).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import isolation, wire
-from grader.sandbox.protocol import Call, Gen, Result, execute
+from grader.sandbox.protocol import Result, execute, tensors_in
 
 WORK_DIR = "/tmp"
 
@@ -276,9 +277,16 @@ def _worker(
         if import_error is not None:
             continue
         generators: dict[str, torch.Generator] = {}
+        pending: list[Result] = []
+        oldest = 0.0
         for call in request["calls"]:
-            (result,) = execute(namespace, [_bind_generators(call, generators)])
-            _send_result(sock, result, out, job["message_bytes"])
+            if pending and (time.monotonic() - oldest > FLUSH_AFTER_S or _payload_bytes(pending) > FLUSH_BYTES):
+                _send_results(sock, pending, out.take(), job["message_bytes"])
+                pending = []
+            if not pending:
+                oldest = time.monotonic()
+            pending += execute(namespace, [call], generators)
+        _send_results(sock, pending, out.take(), job["message_bytes"])
 
 
 def _load(source: str, helpers: str | None, tmp: str) -> tuple[dict[str, Any], str | None]:
@@ -313,30 +321,34 @@ def _describe_exception(exc: BaseException, path: str) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}{where}"
 
 
-def _bind_generators(call: Call, generators: dict[str, torch.Generator]) -> Call:
-    """Replace `Gen` markers by generators shared across the batch, so that their state
-    carries from call to call although `execute` sees one call at a time."""
-
-    def bind(value: Any) -> Any:
-        if isinstance(value, Gen):
-            if value.key not in generators:
-                generators[value.key] = torch.Generator(device=value.device).manual_seed(value.seed)
-            return generators[value.key]
-        if isinstance(value, list):
-            return [bind(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(bind(v) for v in value)
-        return value
-
-    return Call(call.fn, bind(call.args), {k: bind(v) for k, v in call.kwargs.items()})
+FLUSH_AFTER_S = 0.005
+FLUSH_BYTES = 1 << 20
+"""Results travel in batches: one is sent before the next call once the oldest waiting
+result is FLUSH_AFTER_S old (or the batch holds FLUSH_BYTES), so a hanging call still
+leaves its check a timeout within one call's limit, and fast calls share one message."""
 
 
-def _send_result(sock: socket.socket, result: Result, out: CappedWriter, max_bytes: int) -> None:
+def _payload_bytes(results: list[Result]) -> int:
+    return sum(t.numel() * t.element_size() for r in results for t in tensors_in(r.value))
+
+
+def _send_results(sock: socket.socket, results: list[Result], text: str, max_bytes: int) -> None:
+    """Send a batch of results with the output `text` printed meanwhile; if the batch will not
+    go as one message, send them one by one, so only a result that cannot travel becomes a
+    WireError."""
     try:
-        payload = wire.encode({"op": "result", "result": result, "out": out.take()}, max_bytes=max_bytes)
-    except Exception as exc:  # noqa: BLE001 - a value the wire refuses, or a student-broken torch
-        failed = Result(error_type="WireError", error=f"the result could not be sent: {str(exc)[:300]}")
-        payload = wire.encode({"op": "result", "result": failed, "out": out.take()})
+        payload = wire.encode({"op": "results", "results": results, "out": text}, max_bytes=max_bytes)
+    except Exception:  # noqa: BLE001 - a value the wire refuses, or a student-broken torch
+        if len(results) > 1:
+            for i, result in enumerate(results):
+                _send_results(sock, [result], "" if i else text, max_bytes)
+            return
+        failed = Result(error_type="WireError", error="the result could not be sent")
+        try:
+            wire.encode(results[0].value, max_bytes=max_bytes)
+        except Exception as exc:  # noqa: BLE001
+            failed.error = f"the result could not be sent: {str(exc)[:300]}"
+        payload = wire.encode({"op": "results", "results": [failed], "out": text})
     wire.send_frame(sock, payload)
 
 

@@ -32,7 +32,10 @@ def mse(preds, targets):
     huge = {
         "root": [
             "d",
-            [["op", ["s", "result"]], ["result", ["R", ["T", "float32", [2**40], "cpu", 0], None, None, False]]],
+            [
+                ["op", ["s", "results"]],
+                ["results", ["l", [["R", ["T", "float32", [2**40], "cpu", 0], None, None, False]]]],
+            ],
         ],
         "buffers": [16],
     }
@@ -43,7 +46,10 @@ def mse(preds, targets):
 
 def not_plain(preds, targets):
     forged = {
-        "root": ["d", [["op", ["s", "result"]], ["result", ["R", ["G", "1", "g", "cpu"], None, None, False]]]],
+        "root": [
+            "d",
+            [["op", ["s", "results"]], ["results", ["l", [["R", ["G", "1", "g", "cpu"], None, None, False]]]]],
+        ],
         "buffers": [],
     }
     for fd in _socket_fds():
