@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from grader.selfcheck import public_checks, submission_for
 
@@ -16,6 +17,9 @@ def submission(pytestconfig: pytest.Config):
 
 @pytest.mark.parametrize("check", [pytest.param(c, id=c.id, marks=getattr(pytest.mark, c.step)) for c in CHECKS])
 def test_check(check, submission, step_summary, pytestconfig):
-    outcome = step_summary.run(check, submission, device=pytestconfig.getoption("--device"))
+    device = pytestconfig.getoption("--device")
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("--device cuda, but no CUDA device is available")
+    outcome = step_summary.run(check, submission, device=device)
     if not outcome.passed:
         pytest.fail(outcome.feedback, pytrace=False)

@@ -257,6 +257,7 @@ def _worker(
         _send(sock, {"op": "ready", "import_error": f"the sandbox could not be set up: {exc}", "out": ""})
         return 71
     torch.set_num_threads(1)
+    torch.set_float32_matmul_precision("highest")  # no TF32: float32 results stay float32-exact
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
