@@ -56,19 +56,16 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from grader import reference
     from grader.grading import grade_source, open_sandbox
-    from grader.reporters.console import print_report
+    from grader.reporters.console import print_side_by_side
     from grader.submission import read_source
 
+    reports = []
     with open_sandbox(_device(args.device)) as sandbox:
         console.print(f"Isolation layers active: {', '.join(sorted(sandbox.layers)) or 'none'}")
-        for path in (reference.SOLUTION, EXAMPLES / "buggy_sgd.py"):
-            source, file = read_source(path)
-            print_report(
-                grade_source(
-                    source, str(file.relative_to(Path.cwd()) if file.is_relative_to(Path.cwd()) else file), sandbox
-                ),
-                console,
-            )
+        for label, path in (("reference", reference.SOLUTION), ("buggy example", EXAMPLES / "buggy_sgd.py")):
+            source, _ = read_source(path)
+            reports.append(grade_source(source, label, sandbox))
+    print_side_by_side(reports, console)
     return 0
 
 

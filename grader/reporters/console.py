@@ -24,7 +24,9 @@ def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
         else:
             status = "failed"
             first = failed[0]
-            note = "(hidden check failed)" if first.entry.hidden else first.outcome.message.splitlines()[0]
+            note = first.outcome.hint or (
+                "(a hidden check failed)" if first.entry.hidden else first.outcome.message.splitlines()[0]
+            )
         rows.append((step, sum(g.score for g in graded), sum(g.entry.points for g in graded), status, note))
     return rows
 
@@ -42,3 +44,18 @@ def print_report(report: Report, console: Console | None = None) -> None:
     console.print(table)
     if report.load_error:
         console.print(f"[red]Could not load the submission:[/] {report.load_error}")
+
+
+def print_side_by_side(reports: list[Report], console: Console | None = None) -> None:
+    """One table, one column of points per submission, and the last one's feedback."""
+    console = console or Console()
+    table = Table(title="side by side", title_justify="left")
+    table.add_column("step")
+    for report in reports:
+        table.add_column(f"{report.submission}\n{report.score:g} / {report.max_score:g}", justify="right")
+    table.add_column(f"feedback for {reports[-1].submission}", overflow="fold")
+    rows = [step_rows(r) for r in reports]
+    for cells in zip(*rows):
+        points = [f"{'[green]' if c[3] == 'passed' else '[red]'}{c[1]:g}/{c[2]:g}[/]" for c in cells]
+        table.add_row(cells[0][0], *points, cells[-1][4])
+    console.print(table)

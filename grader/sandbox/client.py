@@ -95,8 +95,9 @@ class Sandbox:
         try:
             hello = self._recv_control(started + limits.start_timeout_s)
         except (TimeoutError, EOFError, wire.WireError) as exc:
+            why = self._zygote_stderr()
             self.close()
-            raise SandboxError(f"the sandbox did not start ({exc}): {self._zygote_stderr()}") from None
+            raise SandboxError(f"the sandbox did not start ({exc}): {why}") from None
         self.layers: list[str] = list(hello["layers"])
         """The isolation layers in force."""
         self.start_seconds = time.monotonic() - started

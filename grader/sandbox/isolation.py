@@ -151,6 +151,7 @@ def zygote_command(plan: Plan, args: Sequence[str], device: str) -> tuple[list[s
         "/proc",
     ]
     cmd += ["--dev-bind", "/dev", "/dev"] if device.startswith("cuda") else ["--dev", "/dev"]
+    cmd += ["--perms", "0755", "--tmpfs", "/tmp"]  # first, so binds below /tmp (a venv there) stay visible
     bound: list[str] = []
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -172,7 +173,6 @@ def zygote_command(plan: Plan, args: Sequence[str], device: str) -> tuple[list[s
     cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
     if device.startswith("cuda"):
         cmd += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-    cmd += ["--perms", "0755", "--tmpfs", "/tmp"]
     cmd += [
         "--ro-bind",
         str(grader / "__init__.py"),
