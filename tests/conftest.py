@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,16 @@ def header(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def processes_of(uids: range) -> list[int]:
+    """Pids of live (non-zombie) processes running as one of `uids`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid in uids:
+                if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    pids.append(int(entry))
+        except (OSError, IndexError):
+            pass
+    return pids

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import processes_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,19 +49,6 @@ def assert_predict_ok(result: Result) -> None:
 def assert_mse_ok(result: Result) -> None:
     assert result.ok, result
     assert type(result.value) is torch.Tensor and result.value.item() == pytest.approx(4 / 3)
-
-
-def processes_of(uids: range) -> list[int]:
-    """Pids of live (non-zombie) processes running as one of `uids`."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid in uids:
-                if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    pids.append(int(entry))
-        except (OSError, IndexError):
-            pass
-    return pids
 
 
 def snapshot(root: Path) -> set[str]:
