@@ -26,3 +26,4 @@ lint: $(VENV)/.installed
 
 stubs: $(VENV)/.installed
 	$(PY) -m grader stubs
+	$(PY) -m grader notebook

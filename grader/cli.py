@@ -27,7 +27,85 @@ def _device(name: str) -> str:
     return name
 
 
+def _limits(args: argparse.Namespace):
+    from grader.sandbox.client import Limits
+
+    if args.call_timeout <= 0 or args.memory_gib <= 0:
+        raise UsageError("--call-timeout and --memory-gib must be positive")
+    return Limits(call_timeout_s=args.call_timeout, memory_bytes=int(args.memory_gib * 2**30))
+
+
 def cmd_grade(args: argparse.Namespace, console: Console) -> int:
+    from grader.classroom import is_class_folder
+
+    if args.out:
+        return cmd_grade_class(args, console)
+    if is_class_folder(Path(args.submission)) and any(Path(args.submission).iterdir()):
+        raise UsageError(f"{args.submission} looks like a class folder: add --out OUT_DIR to grade every student")
+    return cmd_grade_one(args, console)
+
+
+def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from grader.classroom import Settings, default_jobs, discover, grade_class
+
+    device = _device(args.device)
+    settings = Settings(
+        Path(args.out), device=device, seed=args.seed, rubric=args.rubric, force=args.force, limits=_limits(args)
+    )
+    total = len(discover(Path(args.submission)))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("grading", total=total)
+
+        def advance(name: str, results: dict, cached: bool) -> None:
+            bar.update(task, advance=1, description=f"grading ({name}{', unchanged' if cached else ''})")
+
+        rows = grade_class(Path(args.submission), settings, jobs=args.jobs or default_jobs(), progress=advance)
+        bar.update(task, description="graded")
+    print_class_summary(rows, settings.out, console)
+    from grader.reporters.class_report import terminal_summary, write_class_report
+
+    terminal_summary(rows, console)
+    console.print(f"class report: {write_class_report(rows, settings.out)}")
+    return 0
+
+
+def print_class_summary(rows, out: Path, console: Console) -> None:
+    from statistics import mean
+
+    from grader.contract import STEPS
+
+    graded = [r for r in rows if r.status == "graded"]
+    console.print(f"{len(rows)} students, {len(graded)} graded; grades in {out / 'grades.csv'}")
+    if graded:
+        per_step = "  ".join(f"{s} {mean(r.step_points()[s] for r in graded):.1f}" for s in STEPS)
+        console.print(f"mean points per step: {per_step}", soft_wrap=True)
+    for row in rows:
+        if row.status != "graded":
+            console.print(
+                f"[yellow]{row.student}[/]: {row.status}: {row.results.get('output', '')}",
+                soft_wrap=True,
+                highlight=False,
+            )
+
+
+def cmd_grade_one(args: argparse.Namespace, console: Console) -> int:
     from grader.contract import interface_problems
     from grader.grading import grade_source, open_sandbox, syntax_error
     from grader.reporters.console import print_report
@@ -39,13 +117,17 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
     load_rubric(args.rubric)
     source, file = read_source(args.submission)
     problems = [] if syntax_error(source, file.name) else interface_problems(source)
-    with open_sandbox(device) as sandbox:
+    with open_sandbox(device, _limits(args)) as sandbox:
         report = grade_source(
             source, str(file), sandbox, seed=args.seed, public_only=args.public_only, rubric_path=args.rubric
         )
     print_report(report, console)
     if args.json:
         write_results(report, args.json)
+    if args.html:
+        from grader.reporters.html import write_feedback
+
+        write_feedback(report, args.html)
     problem = report.load_error or (problems[0] if problems else None)
     if problem:
         console.print(f"[red]error:[/] {file}: {problem}", highlight=False, soft_wrap=True)
@@ -76,22 +158,83 @@ def cmd_stubs(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_notebook(args: argparse.Namespace, console: Console) -> int:
+    from grader.notebook import write_notebook
+
+    console.print(f"wrote {write_notebook()}")
+    return 0
+
+
+def cmd_course(args: argparse.Namespace, console: Console) -> int:
+    from grader.notebook import write_course
+
+    folder = write_course(Path(args.dir))
+    console.print(
+        f"wrote an nbgrader course in {folder}. With this kit's .venv/bin first on PATH, run there:\n"
+        "  nbgrader db student add STUDENT\n  nbgrader generate_assignment sgd\n"
+        "  (collect submissions in submitted/STUDENT/sgd/sgd.ipynb, each with a timestamp.txt)\n"
+        "  nbgrader autograde sgd\n  nbgrader generate_feedback sgd\n  nbgrader export",
+        soft_wrap=True,
+    )
+    return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace, console: Console) -> int:
+    from grader.gradescope_bundle import build_bundle
+
+    try:
+        out = build_bundle(args.out)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(f"wrote {out}: upload it to Gradescope as the autograder", soft_wrap=True)
+    return 0
+
+
+def cmd_release(args: argparse.Namespace, console: Console) -> int:
+    from grader.release import ReleaseError, build_release
+
+    try:
+        out = build_release(args.out_dir, force=args.force)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(f"wrote the student release to {out}", soft_wrap=True)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission (a folder with sgd.py/sgd.ipynb, or the file)")
-    grade.add_argument("submission")
+    grade.add_argument("submission", help="sgd.py / sgd.ipynb, a folder holding one, or (with --out) a class folder")
     grade.add_argument("--json", metavar="RESULTS.json", help="write Gradescope-format results here")
+    grade.add_argument("--html", metavar="FEEDBACK.html", help="write the feedback page (with plots) here")
+    grade.add_argument("--out", metavar="OUT_DIR", help="grade a class folder: results, feedback and grades.csv here")
+    grade.add_argument("--jobs", type=int, default=0, help="parallel workers for a class (default: core count)")
+    grade.add_argument("--force", action="store_true", help="regrade students whose submission did not change")
     grade.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hypothesis seed (default %(default)s)")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks")
     grade.add_argument("--rubric", help="a rubric TOML file (default: grader/rubric.toml)")
+    grade.add_argument("--call-timeout", type=float, default=10.0, help="seconds per call (default %(default)s)")
+    grade.add_argument("--memory-gib", type=float, default=2.0, help="memory cap per worker (default %(default)s)")
     grade.set_defaults(run=cmd_grade)
     demo = commands.add_parser("demo", help="grade the reference solution and a buggy example, side by side")
     demo.add_argument("--device", default="cpu")
     demo.set_defaults(run=cmd_demo)
     stubs = commands.add_parser("stubs", help="regenerate exercises/sgd.py from solutions/sgd.py")
     stubs.set_defaults(run=cmd_stubs)
+    notebook = commands.add_parser("notebook", help="regenerate exercises/sgd.ipynb from solutions/sgd.py")
+    notebook.set_defaults(run=cmd_notebook)
+    course = commands.add_parser("course", help="write an nbgrader course folder for this exercise")
+    course.add_argument("dir", metavar="DIR")
+    course.set_defaults(run=cmd_course)
+    bundle = commands.add_parser("gradescope-bundle", help="build the Gradescope autograder zip")
+    bundle.add_argument("out", metavar="OUT.zip")
+    bundle.set_defaults(run=cmd_gradescope_bundle)
+    release = commands.add_parser("release", help="write what students get: stubs, public checks, lessons")
+    release.add_argument("out_dir", metavar="OUT_DIR")
+    release.add_argument("--force", action="store_true", help="replace a previous release in OUT_DIR")
+    release.set_defaults(run=cmd_release)
     return top
 
 

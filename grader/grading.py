@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 import grader
-from grader import reference
+from grader import plots, reference
 from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
 from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
@@ -103,10 +103,13 @@ def grade_source(
     problem = syntax_error(source, name)
     submission = _Unloadable(problem) if problem else sandbox.submission(source, reference.helpers_source)
     graded = []
+    plot_data = None
     try:
         for check in checks:
             outcome = run_check(check, submission, isolate=True, seed_=seed, device=sandbox.device)
             graded.append(Graded(check, rubric[check.id], outcome))
+        if not problem:
+            plot_data = plots.collect(submission)
     finally:
         if not problem:
             submission.close()
@@ -120,6 +123,7 @@ def grade_source(
         load_error=load_error,
         output=getattr(submission, "output", ""),
         seconds=time.perf_counter() - start,
+        extra={"plots": plot_data} if plot_data is not None else {},
     )
 
 

@@ -136,7 +136,7 @@ def value_of(call: Call, result: Result) -> Any:
         raise NotImplementedYet(f"{call.fn} is not implemented yet.")
     if result.error_type == "ImportError":
         raise Unrecoverable(f"the submission could not be loaded: {result.error}")
-    if result.error_type in ("Timeout", "WorkerCrashed", "NotRun"):
+    if result.error_type in ("Timeout", "WorkerCrashed", "NotRun", "MemoryError", "RecursionError"):
         raise Unrecoverable(f"{call.fn}: {result.error_type}: {result.error}")
     if not result.ok:
         raise Failure(f"{call.fn}({describe_args(call)}) raised {result.error_type}: {result.error}")

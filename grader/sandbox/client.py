@@ -33,11 +33,15 @@ class Limits:
 
     call_timeout_s: float = 10.0
     import_timeout_s: float = 10.0
-    submission_timeout_s: float = 120.0
+    step_timeout_s: float = 30.0
+    """All calls of one step together (imports of its worker included)."""
+    submission_timeout_s: float = 300.0
     memory_bytes: int = 2 * 2**30
     output_bytes: int = 16 * 2**10
     message_bytes: int = wire.MAX_MESSAGE_BYTES
     start_timeout_s: float = 60.0
+    retry_timeout_s: float = 1.0
+    """The time limit for calls to a function that has already timed out once."""
 
 
 class SandboxError(RuntimeError):
@@ -219,6 +223,11 @@ class SandboxedSubmission:
         self._sandbox, self._source, self._helpers_source = sandbox, source, helpers_source
         self._workers: dict[str | None, _Worker] = {}
         self._spent = 0.0
+        self._spent_by_step: dict[str | None, float] = {}
+        """Time used per step (isolate value): a slow step cannot starve the others."""
+        self._isolate: str | None = None
+        self._hung: set[str] = set()
+        """Functions that already ran past their time limit: they get `Limits.retry_timeout_s` from then on."""
         self._lock = threading.Lock()
         self.import_error: str | None = None
         """Why the submission could not be imported, once a run found out."""
@@ -242,7 +251,12 @@ class SandboxedSubmission:
             self.closed = True
             self._drop(*self._workers)
 
+    def _call_timeout(self, fn: str) -> float:
+        limits = self._sandbox.limits
+        return min(limits.call_timeout_s, limits.retry_timeout_s) if fn in self._hung else limits.call_timeout_s
+
     def _run(self, calls: list[Call], isolate: str | None) -> list[Result]:
+        self._isolate = isolate
         limits = self._sandbox.limits
         results: list[Result] = []
         try:
@@ -257,9 +271,11 @@ class SandboxedSubmission:
                 results += self._timed(
                     worker,
                     functools.partial(self._receive_results, worker, at_most=len(calls) - len(results)),
-                    limits.call_timeout_s,
+                    self._call_timeout(calls[len(results)].fn),
                 )
         except _Failed as failure:
+            if failure.error_type == "Timeout" and len(results) < len(calls):
+                self._hung.add(calls[len(results)].fn)
             self._drop(isolate)
             if failure.error_type == "ImportError":
                 return [Result(error_type="ImportError", error=failure.error) for _ in calls]
@@ -269,22 +285,32 @@ class SandboxedSubmission:
         return results[: len(calls)]
 
     def _timed(self, worker: _Worker | None, step: Callable[[float], object], timeout_s: float) -> object:
-        """Run `step(deadline)` within `timeout_s` and the submission's remaining time."""
+        """Run `step(deadline)` within `timeout_s`, the step's remaining time and the submission's."""
         if self.import_error is not None:
             raise _Failed("ImportError", self.import_error)
-        left = self._sandbox.limits.submission_timeout_s - self._spent
+        limits = self._sandbox.limits
+        spent_on_step = self._spent_by_step.get(self._isolate, 0.0)
+        budgets = {
+            "the call": timeout_s,
+            "this step": limits.step_timeout_s - spent_on_step,
+            "the submission": limits.submission_timeout_s - self._spent,
+        }
+        what, left = min(budgets.items(), key=lambda item: item[1])
         if left <= 0:
-            raise _Failed("Timeout", f"the submission used up its {self._sandbox.limits.submission_timeout_s:g} s")
+            total = limits.step_timeout_s if what == "this step" else limits.submission_timeout_s
+            raise _Failed("Timeout", f"{what} used up its {total:g} s")
         started = time.monotonic()
         try:
-            return step(started + min(timeout_s, left))
+            return step(started + left)
         except TimeoutError:
-            what = "the call" if timeout_s >= left else "the submission"
-            raise _Failed("Timeout", f"{what} took longer than {min(timeout_s, left):g} s") from None
+            raise _Failed("Timeout", f"{what} took longer than {left:g} s") from None
         finally:
-            self._spent += time.monotonic() - started
+            elapsed = time.monotonic() - started
+            self._spent += elapsed
+            self._spent_by_step[self._isolate] = spent_on_step + elapsed
 
     def _start(self, isolate: str | None) -> _Worker:
+        self._drop(*self._workers)  # checks come step by step: the other steps' workers are done
         limits = self._sandbox.limits
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -31,7 +31,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 
 SANDBOX_ROOT = "/sbx"
@@ -224,8 +224,14 @@ def confine_zygote(plan: Plan) -> list[str]:
     except IsolationError:
         return []
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
-    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755"), "mount /tmp")
     needed = [p for p in python_paths() if not any(p.startswith(q + "/") for q in python_paths())]
+    under_tmp = {p: os.open(p, os.O_PATH) for p in needed if p.startswith("/tmp/")}  # e.g. a checkout in /tmp
+    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755"), "mount /tmp")
+    for path, fd in under_tmp.items():  # bring them back, read-only, above the new private /tmp
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
+        _check(libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None), path)
+        os.close(fd)
     for top in sorted({_closed_ancestor(p) for p in needed} - {None}):
         _reopen(libc, top, [p for p in needed if p.startswith(top + "/")])
     for secret in secret_paths(plan):

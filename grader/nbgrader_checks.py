@@ -1,0 +1,100 @@
+"""The grader's checks for one step, run from a notebook's test cell (nbgrader or by hand).
+
+A test cell of exercises/sgd.ipynb (and of the nbgrader source notebook) runs
+
+    from grader.nbgrader_checks import check_step
+    check_step("mse", globals())
+
+which judges the notebook's own functions in-process with that step's public checks (or,
+with `hidden=True`, its hidden ones), and raises AssertionError with short feedback when
+any fails: nbgrader scores the cell 0 and shows the message. With the reference solution
+at hand (solutions/ beside grader/), the notebook's other steps are swapped for the
+reference ones while a step is checked, so a bug costs points at its own step only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+from collections.abc import MutableMapping
+from typing import Any
+
+import torch
+
+from grader import reference
+from grader.checks.core import Check, Outcome, checks_for, run_check
+from grader.contract import STEPS, functions_of
+from grader.rubric import load_rubric
+from grader.submission import InProcessSubmission
+
+
+class NamespaceModule:
+    """A module-like object whose `__dict__` is the notebook's namespace itself (not a copy)."""
+
+    def __init__(self, namespace: MutableMapping[str, Any]):
+        self.__dict__ = namespace  # noqa: B010 - the very dict, so isolation swaps in place
+
+
+def step_checks(step: str, *, hidden: bool = False, rubric_path: str | None = None) -> list[Check]:
+    """The checks of `step` that are public (hidden=False) or hidden (hidden=True) in the rubric."""
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
+    rubric = load_rubric(rubric_path)
+    return [c for c in checks_for([step]) if rubric[c.id].hidden == hidden]
+
+
+def step_points(step: str, *, hidden: bool = False, rubric_path: str | None = None) -> float:
+    """The rubric points of the public (or hidden) checks of `step`."""
+    rubric = load_rubric(rubric_path)
+    return sum(rubric[c.id].points for c in step_checks(step, hidden=hidden, rubric_path=rubric_path))
+
+
+def feedback(step: str, outcomes: list[Outcome], *, hidden: bool = False) -> str:
+    """One line that sums up the step, then one bullet per failed check ('' when all passed)."""
+    failed = [o for o in outcomes if not o.passed]
+    if not failed:
+        return ""
+    kind = "hidden checks" if hidden else "checks"
+    if all(o.not_implemented for o in failed) and len(failed) == len(outcomes):
+        names = ", ".join(functions_of(step))
+        return f"{step}: not implemented yet: fill in {names} above, then run this cell again."
+    lines = [f"{step}: {len(failed)} of {len(outcomes)} {kind} failed:"]
+    for o in failed:
+        if hidden:  # like the Gradescope report: hidden checks show students only their name
+            lines.append(f"- {o.check.name}")
+            continue
+        first, *rest = (o.feedback or "failed").splitlines()
+        lines.append(f"- {o.check.name}: {first}")
+        lines += [textwrap.indent(line, "  ") for line in rest]
+    return "\n".join(lines)
+
+
+def check_step(
+    step: str,
+    namespace: MutableMapping[str, Any],
+    hidden: bool = False,
+    *,
+    device: str = "cpu",
+    rubric_path: str | None = None,
+) -> None:
+    """Run `step`'s public (or hidden) checks on the functions in `namespace`; AssertionError if any fails."""
+    __tracebackhide__ = True  # pytest leaves this frame out of its tracebacks
+    checks = step_checks(step, hidden=hidden, rubric_path=rubric_path)
+    if hidden and any(c.uses_reference for c in checks) and not reference.available():
+        raise AssertionError(f"{step}: the hidden checks need the reference solution (solutions/sgd.py) beside grader/")
+    missing = [name for name in functions_of(step) if not callable(namespace.get(name))]
+    if missing:
+        raise AssertionError(
+            f"{step}: no function named {', '.join(missing)} here: run the cell that defines it, then this cell again."
+        )
+    if device.startswith("cuda"):
+        torch.set_float32_matmul_precision("highest")  # no TF32 in float32 submissions
+    submission = InProcessSubmission(NamespaceModule(namespace))
+    chatter = io.StringIO()  # the submission's prints and hypothesis' reports stay out of the feedback
+    with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+        outcomes = [run_check(c, submission, isolate=True, device=device) for c in checks]
+    message = feedback(step, outcomes, hidden=hidden)
+    if message:
+        raise AssertionError(message)
+    print(f"{step}: {len(outcomes)} of {len(outcomes)} {'hidden ' if hidden else ''}checks passed")

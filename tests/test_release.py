@@ -1,0 +1,141 @@
+"""The student release: no solution code, no hidden check, and a plain `pytest` that self-checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from grader.release import ReleaseError, build_release, public_rubric, strip_checks
+from grader.selfcheck import public_checks
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "sgd.py"
+RUBRIC = tomllib.loads((ROOT / "grader" / "rubric.toml").read_text())
+HIDDEN = sorted(key for key, entry in RUBRIC.items() if entry["visibility"] == "hidden")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_release(tmp_path_factory.mktemp("release") / "student")
+
+
+def texts(folder: Path) -> dict[Path, str]:
+    """Every file's text; a notebook also as its cells' joined sources (as a student would read them)."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix == ".ipynb":
+                text += "\n".join("".join(c.get("source", "")) for c in json.loads(text).get("cells", []))
+            found[path] = text
+    return found
+
+
+def solution_lines() -> set[str]:
+    """The non-trivial lines of the solution regions."""
+    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", SOLUTION.read_text(), re.S)
+    lines = {line.strip() for region in regions for line in region.splitlines()}
+    return {line for line in lines if len(line) >= 12 and not line.startswith("#")}
+
+
+def test_layout(release: Path) -> None:
+    for name in ("sgd.py", "conftest.py", "test_sgd.py", "pytest.ini", "requirements.txt", "README.md"):
+        assert (release / name).is_file(), name
+    assert (release / "lessons" / "lesson_support.py").is_file() and list((release / "lessons").glob("*.ipynb"))
+    assert (release / "sgd.ipynb").is_file() == (ROOT / "exercises" / "sgd.ipynb").is_file()
+    shipped = {p.relative_to(release / "grader").as_posix() for p in (release / "grader").rglob("*.py")}
+    assert {"selfcheck.py", "reference.py", "sandbox/protocol.py", "checks/core.py", "checks/mse.py"} <= shipped
+    assert not shipped & {"cli.py", "grading.py", "stubs.py", "release.py", "gradescope_bundle.py"}
+    assert not [p for p in shipped if p.startswith(("examples/", "reporters/", "autograder/"))]
+    assert {p for p in shipped if p.startswith("sandbox/")} == {"sandbox/__init__.py", "sandbox/protocol.py"}
+    assert not (release / "solutions").exists() and not (release / "tests").exists()
+    requirements = (release / "requirements.txt").read_text()
+    for name in ("numpy", "torch", "pytest", "hypothesis", "scipy", "rich"):
+        assert re.search(rf"^{name}\b", requirements, re.M), name
+
+
+def test_no_solution_code(release: Path) -> None:
+    # Lines the kit already shows students in its lessons are teaching material, not a leak.
+    taught = "\n".join(texts(ROOT / "exercises" / "lessons").values())
+    lines = {line for line in solution_lines() if line not in taught}
+    assert len(lines) > 20
+    leaks = [(path.name, line) for path, text in texts(release).items() for line in lines if line in text]
+    assert not leaks
+
+
+def test_no_hidden_checks(release: Path) -> None:
+    names = {check_id.split(".", 1)[1] for check_id in HIDDEN}
+    for path, text in texts(release).items():
+        assert not [word for word in [*HIDDEN, *names] if word in text], path
+    rubric = tomllib.loads((release / "grader" / "rubric.toml").read_text())
+    assert sorted(rubric) == sorted(c.id for c in public_checks())
+    assert all(entry["visibility"] == "public" for entry in rubric.values())
+
+
+def run_pytest(release: Path, *args: str) -> subprocess.CompletedProcess:
+    """Plain `pytest` in the release folder, with nothing pointing at the kit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "PYTEST_", "PYTHONDONTWRITE"))}
+    pytest_script = Path(sys.executable).with_name("pytest")
+    command = [str(pytest_script)] if pytest_script.is_file() else [sys.executable, "-m", "pytest"]
+    return subprocess.run(
+        [*command, "-q", *args], cwd=release, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_plain_pytest_self_checks(release: Path, tmp_path: Path) -> None:
+    public = len(public_checks())
+    stubs = run_pytest(release)
+    output = stubs.stdout + stubs.stderr
+    assert stubs.returncode == 1, output
+    assert "mse is not implemented yet" in output and f"{public} failed" in output
+    assert "SGD self-check, step by step" in output
+    assert re.search(r"^\s+mse\s+not started\s+0/\d+ checks", output, re.M), output
+    assert list((release / "grader" / "__pycache__").glob("selfcheck.*.pyc")), "the kit's grader was imported"
+    assert not (release / ".pytest_cache").exists()
+
+    mse_only = run_pytest(release, "--collect-only", "-m", "mse")
+    assert f"{sum(c.step == 'mse' for c in public_checks())}/{public} tests collected" in mse_only.stdout
+
+    solved_release = shutil.copytree(release, tmp_path / "solved", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SOLUTION, solved_release / "sgd.py")
+    solved = run_pytest(solved_release)
+    output = solved.stdout + solved.stderr
+    assert solved.returncode == 0, output
+    assert f"{public} passed" in output and "not started" not in output
+    assert re.search(r"^\s+train\s+done\s+\d+/\d+ checks", output, re.M), output
+
+
+def test_strip_checks_cuts_decorated_checks_only() -> None:
+    source = (ROOT / "grader" / "checks" / "mse.py").read_text()
+    text, cut, kept = strip_checks(source, {"mse.loss_properties"})
+    assert cut == {"mse.matches_reference", "mse.loss_properties"}
+    assert kept == {"mse.matches_mse_loss", "mse.keeps_contract"}
+    assert "def matches_reference" not in text and "def loss_properties" not in text and "MISTAKES = (" in text
+    assert "\n\n\n\n" not in text
+
+
+def test_public_rubric_keeps_comments() -> None:
+    text = (ROOT / "grader" / "rubric.toml").read_text()
+    filtered = public_rubric(text, {"mse.keeps_contract"})
+    assert filtered.startswith("#") and "mse.keeps_contract" not in filtered
+    assert set(tomllib.loads(filtered)) == {k for k, e in RUBRIC.items() if e["visibility"] == "public"} - {
+        "mse.keeps_contract"
+    }
+
+
+def test_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    with pytest.raises(ReleaseError, match="does not look like a previous release"):
+        build_release(tmp_path / "out", force=True)
+    with pytest.raises(ReleaseError, match="grader/ folder"):
+        build_release(ROOT / "student-release")
+    assert not (ROOT / "student-release").exists()
