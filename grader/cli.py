@@ -41,7 +41,9 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
     if args.out:
         return cmd_grade_class(args, console)
     if is_class_folder(Path(args.submission)) and any(Path(args.submission).iterdir()):
-        raise UsageError(f"{args.submission} looks like a class folder: add --out OUT_DIR to grade every student")
+        raise UsageError(
+            f"{args.submission} holds no sgd.py or sgd.ipynb (to grade it as a class folder, add --out OUT_DIR)"
+        )
     return cmd_grade_one(args, console)
 
 

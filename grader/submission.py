@@ -37,6 +37,7 @@ def locate(path: str | Path) -> Path:
 
 
 _NOT_PYTHON = re.compile(r"^\s*(%|!)")
+_FUTURE = re.compile(r"^from __future__ import [\w, ]+$", flags=re.M)
 
 
 def notebook_code(text: str) -> str:
@@ -55,7 +56,10 @@ def notebook_code(text: str) -> str:
         if text.lstrip().startswith("%%"):  # a cell magic: the whole cell is not Python
             continue
         chunks.append("\n".join(line for line in text.splitlines() if not _NOT_PYTHON.match(line)))
-    return "\n\n".join(chunks) + "\n"
+    script = "\n\n".join(chunks) + "\n"
+    # Each cell may start with `from __future__ import ...`; in one script they must come first.
+    futures = sorted(set(_FUTURE.findall(script)))
+    return "".join(f"{line}\n" for line in futures) + _FUTURE.sub("", script)
 
 
 def read_source(path: str | Path) -> tuple[str, Path]:

@@ -128,3 +128,16 @@ def test_cli_refuses_bad_input_in_one_line(args, says):
     done = run_cli(*args)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_notebook_with_future_import_in_a_later_cell(tmp_path):
+    from grader.submission import read_source
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_code_cell(reference.SOLUTION.read_text()),
+    ]
+    nbformat.write(notebook, tmp_path / "sgd.ipynb")
+    source, _ = read_source(tmp_path)
+    compile(source, "sgd.ipynb", "exec")

@@ -49,11 +49,12 @@ class SandboxError(RuntimeError):
 
 
 class _Failed(Exception):
-    """A call could not be completed; `error_type` says why."""
+    """A call could not be completed; `error_type` says why. `spent`: a step's or the
+    submission's time budget ran out (rather than one call's limit)."""
 
-    def __init__(self, error_type: str, error: str) -> None:
+    def __init__(self, error_type: str, error: str, *, spent: bool = False) -> None:
         super().__init__(error)
-        self.error_type, self.error = error_type, error
+        self.error_type, self.error, self.spent = error_type, error, spent
 
 
 class Sandbox:
@@ -298,12 +299,12 @@ class SandboxedSubmission:
         what, left = min(budgets.items(), key=lambda item: item[1])
         if left <= 0:
             total = limits.step_timeout_s if what == "this step" else limits.submission_timeout_s
-            raise _Failed("Timeout", f"{what} used up its {total:g} s")
+            raise _Failed("Timeout", f"{what} used up its {total:g} s", spent=True)
         started = time.monotonic()
         try:
             return step(started + left)
         except TimeoutError:
-            raise _Failed("Timeout", f"{what} took longer than {left:g} s") from None
+            raise _Failed("Timeout", f"{what} took longer than {left:g} s", spent=what != "the call") from None
         finally:
             elapsed = time.monotonic() - started
             self._spent += elapsed
@@ -332,7 +333,7 @@ class SandboxedSubmission:
                 worker, lambda deadline: self._handshake(worker, message, deadline), limits.import_timeout_s
             )
         except _Failed as failure:
-            if self._spent >= limits.submission_timeout_s:
+            if failure.spent:  # the step (or submission) ran out of time: not a broken import
                 raise
             if failure.error_type == "Timeout":
                 self.import_error = f"importing the submission timed out: {failure.error}"

@@ -1,4 +1,4 @@
-"""Expected: the solutions cannot be imported nor found on disk: `probe()` returns
+"""Expected: the solutions cannot be imported nor found on disk: `probe(kit)` returns
 {"imported": [], "found": []}; `peek(path)` of a hidden path (or, under bubblewrap, of any
 file of the kit) answers "unreadable: ..."; `mse` is right."""
 
@@ -9,7 +9,7 @@ import time
 import torch
 
 
-def probe():
+def probe(kit):
     imported = []
     for name in ("solutions", "solutions.sgd", "grader.checks", "grader.reference", "tests"):
         try:
@@ -18,7 +18,7 @@ def probe():
         except Exception:
             pass
     found = []
-    for path in ("/work/main/solutions/sgd.py", "/work/main/grader/reference.py"):
+    for path in (f"{kit}/solutions/sgd.py", f"{kit}/grader/reference.py"):
         try:
             with open(path) as f:
                 f.read(1)
@@ -30,7 +30,7 @@ def probe():
         dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/proc", "/sys", "/dev")]
         name = os.path.basename(root)
         if (name == "solutions" and "sgd.py" in files) or (name == "grader" and "reference.py" in files):
-            found.append(root)
+            found.append(root + "/")
         if time.monotonic() > stop:
             break
     return {"imported": imported, "found": found}
