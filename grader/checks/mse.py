@@ -42,20 +42,24 @@ def _scale(preds: torch.Tensor, targets: torch.Tensor) -> float:
     return float((f64(preds) - f64(targets)).abs().max()) ** 2 + 1.0
 
 
-@check("mse", "equals torch.nn.functional.mse_loss", examples=st_.pairs())
-def matches_mse_loss(example):
-    preds, targets = example
-    (got,) = yield [Call("mse", (preds, targets))]
+def _expect_mse(got, preds: torch.Tensor, targets: torch.Tensor, expected: torch.Tensor) -> None:
     got = expect_tensor(got, what="mse", shape=(), like=preds)
     expect_close(
         got,
-        F.mse_loss(f64(preds), f64(targets)),
+        expected,
         rtol=tolerance(preds.dtype),
         scale=_scale(preds, targets),
         context=f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
         mistakes=MISTAKES,
         inputs=(f64(preds), f64(targets)),
     )
+
+
+@check("mse", "equals torch.nn.functional.mse_loss", examples=st_.pairs())
+def matches_mse_loss(example):
+    preds, targets = example
+    (got,) = yield [Call("mse", (preds, targets))]
+    _expect_mse(got, preds, targets, F.mse_loss(f64(preds), f64(targets)))
 
 
 @check("mse", "is ≥ 0, is 0 for perfect predictions, and is symmetric", examples=st_.pairs())
@@ -104,13 +108,4 @@ def matches_reference(example):
 
     preds, targets = example
     (got,) = yield [Call("mse", (preds, targets))]
-    got = expect_tensor(got, what="mse", shape=(), like=preds)
-    expect_close(
-        got,
-        reference().mse(f64(preds), f64(targets)),
-        rtol=tolerance(preds.dtype),
-        scale=_scale(preds, targets),
-        context=f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
-        mistakes=MISTAKES,
-        inputs=(f64(preds), f64(targets)),
-    )
+    _expect_mse(got, preds, targets, reference().mse(f64(preds), f64(targets)))

@@ -34,20 +34,24 @@ def _scale(X, w, b) -> float:
     return float(f64(X).abs().sum(dim=1).max() * f64(w).abs().max() + f64(b).abs()) + 1.0
 
 
-@check("predict", "equals X @ w + b (torch.nn.functional.linear)", examples=st_.linear_problems())
-def matches_linear(example):
-    X, _, w, b = example
-    (got,) = yield [Call("predict", (X, w, b))]
+def _expect_predictions(got, X, w, b, expected) -> None:
     got = expect_tensor(got, what="predict", shape=(X.shape[0],), like=X)
     expect_close(
         got,
-        _oracle(X, w, b),
+        expected,
         rtol=tolerance(X.dtype),
         scale=_scale(X, w, b),
         context=f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
         mistakes=MISTAKES,
         inputs=(f64(X), f64(w), f64(b)),
     )
+
+
+@check("predict", "equals X @ w + b (torch.nn.functional.linear)", examples=st_.linear_problems())
+def matches_linear(example):
+    X, _, w, b = example
+    (got,) = yield [Call("predict", (X, w, b))]
+    _expect_predictions(got, X, w, b, _oracle(X, w, b))
 
 
 @check(
@@ -99,13 +103,4 @@ def matches_reference(example):
 
     X, _, w, b = example
     (got,) = yield [Call("predict", (X, w, b))]
-    got = expect_tensor(got, what="predict", shape=(X.shape[0],), like=X)
-    expect_close(
-        got,
-        reference().predict(f64(X), f64(w), f64(b)),
-        rtol=tolerance(X.dtype),
-        scale=_scale(X, w, b),
-        context=f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
-        mistakes=MISTAKES,
-        inputs=(f64(X), f64(w), f64(b)),
-    )
+    _expect_predictions(got, X, w, b, reference().predict(f64(X), f64(w), f64(b)))
