@@ -29,7 +29,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -132,8 +131,10 @@ class Entry:
     step: str | None = None  # the step a bug breaks
 
     def source(self) -> str:
+        from grader import reference
+
         text = self.corpus.read_text()
-        return with_reference(text) if self.kind == "hostile" else text
+        return reference.source_with(text) if self.kind == "hostile" else text
 
 
 def corpus_files(kind: str) -> list[Path]:
@@ -144,12 +145,6 @@ def header(path: Path) -> dict[str, str]:
     """The `key: value` lines of a corpus file's docstring (as tests/conftest.py reads them)."""
     doc = path.read_text().split('"""')[1]
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in doc.splitlines()[1:]) if v}
-
-
-def with_reference(extra: str) -> str:
-    """The reference solution with `extra` appended, its definitions winning (as tests/test_classroom.py)."""
-    solution = re.sub(r"\s*### (BEGIN|END) SOLUTION", "", SOLUTION.read_text())
-    return f"{solution}\n\n# --- replaced part ---\n{extra}"
 
 
 def class_entries(size: int) -> list[Entry]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import grader
 from grader.checks.core import DEFAULT_SEED, checks_for, recorded_examples
 from grader.contract import STEPS
+from grader.files import write_atomically
 from grader.rubric import DEFAULT_RUBRIC, load_rubric
 from grader.sandbox.client import Limits
 from grader.submission import NAMES, SubmissionError, read_source
@@ -115,7 +116,6 @@ def grade_student(student: Student, settings: Settings) -> dict:
     """Grade one student and write their results.json and feedback.html; return results.json's content."""
     from grader.grading import Report, environment, grade_source
     from grader.reporters.gradescope import results as results_json
-    from grader.reporters.gradescope import write_atomically
 
     folder = settings.out / student.name
     started = time.perf_counter()
@@ -136,7 +136,6 @@ def grade_student(student: Student, settings: Settings) -> dict:
 def _write_feedback(report, results: dict, folder: Path) -> None:
     from html import escape
 
-    from grader.reporters.gradescope import write_atomically
     from grader.reporters.html import feedback_html
 
     if report is not None:
@@ -249,7 +248,6 @@ def _run_pool(todo: list[Student], settings: Settings, jobs: int, done: dict, pr
 def _crashed(student: Student, settings: Settings, reason: str) -> dict:
     """Record a submission the grader itself could not finish, so that it still gets its row."""
     from grader.grading import environment
-    from grader.reporters.gradescope import write_atomically
 
     results = _ungraded(reason, settings, environment(settings.device, settings.seed, []))
     results["output"] = f"Grading crashed: {reason}"
@@ -259,8 +257,6 @@ def _crashed(student: Student, settings: Settings, reason: str) -> dict:
 
 def write_gradebook(rows: list[Row], path: Path) -> None:
     """grades.csv: one row per student, one column per step, then the total."""
-    from grader.reporters.gradescope import write_atomically
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", *STEPS, "total", "max", "status"])

@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.files import write_atomically
+
 KIT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).with_name("autograder")
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -212,16 +214,7 @@ def autograde(
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write `document` to `path` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,17 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
 from grader.contract import FUNCTION_STEP, functions_of
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "sgd.py"
+
+
+_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", flags=re.S)
+_MARKER = re.compile(r"\s*### (BEGIN|END) SOLUTION")
 
 
 def available() -> bool:
@@ -54,3 +59,16 @@ def helpers(step: str) -> dict:
     namespace: dict = {}
     exec(compile(helpers_source(step), f"<reference helpers for {step}>", "exec"), namespace)  # noqa: S102
     return {name: namespace[name] for name in FUNCTION_STEP if name in namespace and name not in functions_of(step)}
+
+
+def solution_lines() -> set[str]:
+    """The non-trivial lines (12 characters or more) inside the solution regions: what no
+    student-facing file may contain."""
+    regions = _REGION.findall(SOLUTION.read_text())
+    return {line.strip() for region in regions for line in region.splitlines() if len(line.strip()) >= 12}
+
+
+def source_with(extra: str) -> str:
+    """The reference source without its solution markers, with `extra` appended: functions
+    defined in `extra` replace the reference ones (for corpora built on the reference)."""
+    return f"{_MARKER.sub('', SOLUTION.read_text())}\n\n# --- replaced part ---\n{extra}"

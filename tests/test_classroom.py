@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -40,12 +39,6 @@ PLAIN_GARBAGE = {
 """What each tampering `mse` really returns, without the tampering."""
 
 
-def with_reference(extra: str) -> str:
-    """The reference solution, with `extra` appended: its definitions win."""
-    solution = re.sub(r"\s*### (BEGIN|END) SOLUTION", "", reference.SOLUTION.read_text())
-    return f"{solution}\n\n# --- replaced part ---\n{extra}"
-
-
 def make_class(folder: Path) -> None:
     folder.mkdir()
     for path in corpus_files("correct"):
@@ -54,9 +47,11 @@ def make_class(folder: Path) -> None:
     for path in corpus_files("bugs"):
         (folder / f"bug-{path.stem}.py").write_text(path.read_text())
     for path in HOSTILE:
-        (folder / f"hostile-{path.stem}.py").write_text(with_reference(path.read_text()))
+        (folder / f"hostile-{path.stem}.py").write_text(reference.source_with(path.read_text()))
     for name, value in PLAIN_GARBAGE.items():
-        (folder / f"garbage-{name}.py").write_text(with_reference(f"def mse(preds, targets):\n    return {value}\n"))
+        (folder / f"garbage-{name}.py").write_text(
+            reference.source_with(f"def mse(preds, targets):\n    return {value}\n")
+        )
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_code_cell("%matplotlib inline"),
@@ -147,7 +142,7 @@ def test_rerun_grades_only_what_changed(graded):
     settings, folder = graded["settings"], graded["folder"]
     before = (settings.out / "grades.csv").read_text()
     changed = folder / "bug-mse__rmse.py"
-    changed.write_text(with_reference("# fixed: the reference mse\n"))
+    changed.write_text(reference.source_with("# fixed: the reference mse\n"))
     regraded = []
     grade_class(folder, settings, jobs=2, progress=lambda name, results, cached: cached or regraded.append(name))
     assert regraded == ["bug-mse__rmse"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
-import re
 
 import pytest
 
@@ -16,20 +15,13 @@ from grader.selfcheck import public_checks, submission_for
 from grader.stubs import EXERCISE, stub_source
 
 
-def solution_lines() -> list[str]:
-    """Every non-trivial line inside a solution region of solutions/sgd.py."""
-    text = reference.SOLUTION.read_text()
-    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, flags=re.S)
-    return [line.strip() for region in regions for line in region.splitlines() if len(line.strip()) > 12]
-
-
 def test_exercise_is_generated_from_the_solution():
     assert EXERCISE.read_text() == stub_source(), "exercises/sgd.py drifted: run `python -m grader stubs`"
 
 
 def test_exercise_holds_no_solution_code():
     exercise = EXERCISE.read_text()
-    leaked = [line for line in solution_lines() if line in exercise]
+    leaked = [line for line in reference.solution_lines() if line in exercise]
     assert not leaked
 
 
@@ -37,7 +29,7 @@ def test_public_checks_hold_no_solution_code(root):
     sources = "\n".join(p.read_text() for p in (root / "grader" / "checks").glob("*.py"))
     public_modules = {c.body.__module__ for c in public_checks()}
     assert public_modules  # every step module has public checks, which must not copy the solution
-    leaked = [line for line in solution_lines() if line in sources]
+    leaked = [line for line in reference.solution_lines() if line in sources]
     assert not leaked
 
 

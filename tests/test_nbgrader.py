@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -33,13 +32,6 @@ TIMESTAMP = "2024-09-17 12:00:00.000000 UTC"
 RMSE_BUG = ("return ((preds - targets) ** 2).mean()", "return ((preds - targets) ** 2).mean().sqrt()")
 
 
-def solution_lines() -> list[str]:
-    """Every non-trivial line inside a solution region of solutions/sgd.py."""
-    text = reference.SOLUTION.read_text()
-    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, flags=re.S)
-    return [line.strip() for region in regions for line in region.splitlines() if len(line.strip()) > 12]
-
-
 def cells_of(notebook) -> list[tuple[str, str, dict]]:
     """What must not drift: each cell's type, source and metadata (ids and outputs aside)."""
     return [(c["cell_type"], c["source"], c["metadata"]) for c in notebook["cells"]]
@@ -51,7 +43,7 @@ def read(path: Path):
 
 def leaked_solution(notebook) -> list[str]:
     text = "\n".join(c["source"] for c in notebook["cells"])
-    return [line for line in solution_lines() if line in text]
+    return [line for line in reference.solution_lines() if line in text]
 
 
 # ----------------------------------------------------------------------------- the notebooks
@@ -90,7 +82,7 @@ def test_source_notebook_has_the_solution_and_graded_test_cells(source):
     total = sum(m.get("points", 0) for m in meta.values())
     assert total == sum(rubric[c.id].points for c in checks_for())
     assert not leaked_solution(student_notebook())
-    assert len(leaked_solution(source)) == len(solution_lines())  # every solution line is in the source
+    assert len(leaked_solution(source)) == len(reference.solution_lines())  # every solution line is in the source
 
 
 def test_student_notebook_is_a_valid_submission_whose_test_cells_stay_inert():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import reference
 from grader.release import ReleaseError, build_release, public_rubric, strip_checks
 from grader.selfcheck import public_checks
 
@@ -39,13 +40,6 @@ def texts(folder: Path) -> dict[Path, str]:
     return found
 
 
-def solution_lines() -> set[str]:
-    """The non-trivial lines of the solution regions."""
-    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", SOLUTION.read_text(), re.S)
-    lines = {line.strip() for region in regions for line in region.splitlines()}
-    return {line for line in lines if len(line) >= 12 and not line.startswith("#")}
-
-
 def test_layout(release: Path) -> None:
     for name in ("sgd.py", "conftest.py", "test_sgd.py", "pytest.ini", "requirements.txt", "README.md"):
         assert (release / name).is_file(), name
@@ -65,7 +59,7 @@ def test_layout(release: Path) -> None:
 def test_no_solution_code(release: Path) -> None:
     # Lines the kit already shows students in its lessons are teaching material, not a leak.
     taught = "\n".join(texts(ROOT / "exercises" / "lessons").values())
-    lines = {line for line in solution_lines() if line not in taught}
+    lines = {line for line in reference.solution_lines() if line not in taught}
     assert len(lines) > 20
     leaks = [(path.name, line) for path, text in texts(release).items() for line in lines if line in text]
     assert not leaks

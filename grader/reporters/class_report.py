@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.contract import STEPS
-from grader.reporters.gradescope import write_atomically
+from grader.files import write_atomically
 
 
 @dataclass

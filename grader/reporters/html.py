@@ -11,9 +11,10 @@ from html import escape
 from pathlib import Path
 
 from grader.contract import STEPS
+from grader.files import write_atomically
 from grader.grading import Graded, Report, environment
 from grader.reporters.console import step_rows
-from grader.reporters.gradescope import test_output, write_atomically
+from grader.reporters.gradescope import test_output
 
 CSS = """
 :root { --ok: #2b8a3e; --bad: #c92a2a; --todo: #e67700; --muted: #868e96; --line: #dee2e6; --bg: #f8f9fa; }
