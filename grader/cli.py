@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.checks.core import DEFAULT_SEED
+from grader import DEFAULT_SEED
+from grader.sandbox.launcher import Launch, launch_for_grading
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -18,12 +19,13 @@ class UsageError(Exception):
 
 
 def _device(name: str) -> str:
-    import torch
-
     if name not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {name!r}: use cpu or cuda")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda, but no CUDA device is available here")
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda, but no CUDA device is available here")
     return name
 
 
@@ -36,15 +38,13 @@ def _limits(args: argparse.Namespace):
 
 
 def cmd_grade(args: argparse.Namespace, console: Console) -> int:
-    from grader.classroom import is_class_folder
-
     if args.out:
         return cmd_grade_class(args, console)
-    if is_class_folder(Path(args.submission)) and any(Path(args.submission).iterdir()):
-        raise UsageError(
-            f"{args.submission} holds no sgd.py or sgd.ipynb (to grade it as a class folder, add --out OUT_DIR)"
-        )
-    return cmd_grade_one(args, console)
+    launched = launch_for_grading(_device(args.device))  # the zygote starts while the grader is imported
+    try:
+        return cmd_grade_one(args, console, launched)
+    finally:
+        launched.close()
 
 
 def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
@@ -107,7 +107,8 @@ def print_class_summary(rows, out: Path, console: Console) -> None:
             )
 
 
-def cmd_grade_one(args: argparse.Namespace, console: Console) -> int:
+def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
+    from grader.classroom import is_class_folder
     from grader.contract import interface_problems
     from grader.grading import grade_source, open_sandbox, syntax_error
     from grader.reporters.console import print_report
@@ -115,11 +116,15 @@ def cmd_grade_one(args: argparse.Namespace, console: Console) -> int:
     from grader.rubric import load_rubric
     from grader.submission import read_source
 
-    device = _device(args.device)
+    if is_class_folder(Path(args.submission)) and any(Path(args.submission).iterdir()):
+        raise UsageError(
+            f"{args.submission} holds no sgd.py or sgd.ipynb (to grade it as a class folder, add --out OUT_DIR)"
+        )
+    limits = _limits(args)
     load_rubric(args.rubric)
     source, file = read_source(args.submission)
     problems = [] if syntax_error(source, file.name) else interface_problems(source)
-    with open_sandbox(device, _limits(args)) as sandbox:
+    with open_sandbox(launched.device, limits, launched) as sandbox:
         report = grade_source(
             source, str(file), sandbox, seed=args.seed, public_only=args.public_only, rubric_path=args.rubric
         )
@@ -240,16 +245,24 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def _input_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input rather than a bug: one line on stderr, exit status 2.
+    (Imported only when needed: `grade` starts its sandbox before it imports torch.)"""
     from grader.rubric import RubricError
     from grader.sandbox.client import SandboxError
     from grader.submission import SubmissionError
 
+    return UsageError, SubmissionError, RubricError, SandboxError
+
+
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=False)
     try:
         return args.run(args, console)
-    except (UsageError, SubmissionError, RubricError, SandboxError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _input_errors()):
+            raise
         Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:

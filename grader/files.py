@@ -1,4 +1,5 @@
-"""Writing files so that readers see the old content or the new, never half (standard library only)."""
+"""Where the grader keeps its cache, and writing files so that readers see the old content or the new,
+never half (standard library only)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file and `os.replace`, readable like any new file."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write `content` to `path` via a temporary file and `os.replace`, readable like any new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode() if isinstance(content, str) else content)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results and feedback are for sharing
@@ -21,3 +22,10 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def cache_dir() -> Path:
+    """`$SGD_GRADER_CACHE`, else `$XDG_CACHE_HOME/sgd-grader`, else `~/.cache/sgd-grader`."""
+    if os.environ.get("SGD_GRADER_CACHE"):
+        return Path(os.environ["SGD_GRADER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sgd-grader"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from grader import plots, reference
 from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
 from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
+from grader.sandbox.launcher import Launch, launch_for_grading
 from grader.sandbox.protocol import Call, Result
 
 
@@ -127,8 +129,15 @@ def grade_source(
     )
 
 
-def open_sandbox(device: str = "cpu", limits: Limits | None = None) -> Sandbox:
-    """A sandbox that hides the solutions, the hidden checks and the tests from submissions."""
-    root = reference.SOLUTION.parents[1]
-    hidden = [str(root / name) for name in ("solutions", "tests", "grader")]
-    return Sandbox(limits or Limits(), device=device, hidden_paths=hidden)
+@functools.cache
+def warm_torch_optim() -> None:
+    """Make one torch.optim optimizer: the first one imports torch._dynamo (about a second). Done
+    while a zygote starts, or before a class's workers fork, that second is off the critical path."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def open_sandbox(device: str = "cpu", limits: Limits | None = None, launched: Launch | None = None) -> Sandbox:
+    """A sandbox for grading (see `launch_for_grading`); `launched`: its zygote, if already started."""
+    launched = launched or launch_for_grading(device)
+    warm_torch_optim()
+    return Sandbox(limits or Limits(), device=device, launched=launched)

@@ -284,7 +284,7 @@ STUDENT, ORACLE, OTHER = "#d9480f", "#1c7ed6", "#2b8a3e"
 
 def _png(fig: Any) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=110)  # fixed margins: a "tight" box would draw everything twice
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -320,6 +320,7 @@ def _train_figure(data: dict, plt: Any) -> str:
     ax.set_title(f"train: batch_size={s['batch_size']}, lr={s['lr']}, beta={s['beta']}, seed={s['seed']}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.14)
     return _png(fig)
 
 
@@ -339,7 +340,7 @@ def _schedules_figure(data: dict, plt: Any) -> str:
     for ax in axes[1]:
         ax.set_xlabel("epoch t")
     axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.1, hspace=0.3, wspace=0.18)
     return _png(fig)
 
 
@@ -358,6 +359,7 @@ def _momentum_figure(data: dict, plt: Any) -> str:
     ax.set_title(f"bowl ½({s['bowl'][0]:g}·x² + {s['bowl'][1]:g}·y²), lr={s['lr']}, beta={s['beta']}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.14)
     return _png(fig)
 
 

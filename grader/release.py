@@ -25,6 +25,7 @@ KIT = Path(__file__).resolve().parents[1]
 GRADER_FILES = (
     "__init__.py",
     "contract.py",
+    "files.py",
     "nbgrader_checks.py",
     "reference.py",
     "rubric.py",
@@ -32,6 +33,7 @@ GRADER_FILES = (
     "submission.py",
     "sandbox/__init__.py",
     "sandbox/protocol.py",
+    "sandbox/wire.py",
 )
 """Copied as they are; grader/checks/*.py are copied with the hidden checks cut out."""
 EXERCISE_FILES = ("sgd.py", "sgd.ipynb", "conftest.py", "test_sgd.py")

@@ -49,7 +49,12 @@ def test_layout(release: Path) -> None:
     assert {"selfcheck.py", "reference.py", "sandbox/protocol.py", "checks/core.py", "checks/mse.py"} <= shipped
     assert not shipped & {"cli.py", "grading.py", "stubs.py", "release.py", "gradescope_bundle.py"}
     assert not [p for p in shipped if p.startswith(("examples/", "reporters/", "autograder/"))]
-    assert {p for p in shipped if p.startswith("sandbox/")} == {"sandbox/__init__.py", "sandbox/protocol.py"}
+    # the wire format stores the recorded examples (grader/checks/example_store.py); no sandbox machinery
+    assert {p for p in shipped if p.startswith("sandbox/")} == {
+        "sandbox/__init__.py",
+        "sandbox/protocol.py",
+        "sandbox/wire.py",
+    }
     assert not (release / "solutions").exists() and not (release / "tests").exists()
     requirements = (release / "requirements.txt").read_text()
     for name in ("numpy", "torch", "pytest", "hypothesis", "scipy", "rich"):

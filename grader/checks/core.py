@@ -27,9 +27,8 @@ import torch
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from grader import DEFAULT_SEED
 from grader.sandbox.protocol import Call, Gen, Result, Submission, Unsupported
-
-DEFAULT_SEED = 20240917
 
 CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
 
@@ -222,6 +221,23 @@ def recorded_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
     """The examples hypothesis generates for this check under this seed, in order."""
     if check_.examples is None:
         return (None,)
+    stored = _stored_examples(seed_)
+    return stored[check_.id] if check_.id in stored else _record(check_, seed_)
+
+
+@functools.cache
+def _stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
+    """Every check's examples for `seed_`: from the disk store, or recorded now and stored."""
+    from grader.checks import example_store
+
+    stored = example_store.load(seed_)
+    if stored is None:
+        stored = {c.id: _record(c, seed_) for c in checks_for() if c.examples is not None}
+        example_store.save(seed_, stored)
+    return stored
+
+
+def _record(check_: Check, seed_: int) -> tuple[Any, ...]:
     collected: list[Any] = []
 
     @seed(seed_)
@@ -391,11 +407,12 @@ def expect_close(
     *,
     rtol: float,
     scale: float = 1.0,
-    context: str,
+    context: Callable[[], str],
     mistakes: Sequence[Mistake] = (),
     inputs: tuple = (),
 ) -> None:
-    """Fail with a side-by-side message unless close; name a recognised mistake if any."""
+    """Fail with a side-by-side message unless close; name a recognised mistake if any.
+    `context()` says what was called with what; it is formatted only on failure."""
     if is_close(got, expected, rtol=rtol, scale=scale):
         return
     matching = {
@@ -411,7 +428,7 @@ def expect_close(
     }
     named = next(iter(matching.values())) if len(matching) == 1 else None  # several fit: the example can't tell
     raise Failure(
-        f"{context}: got {fmt(got)}, expected {fmt(expected)}.",
+        f"{context()}: got {fmt(got)}, expected {fmt(expected)}.",
         diagnosis=named.id if named else None,
         hint=named.message if named else None,
     )

@@ -131,7 +131,7 @@ def matches_autograd(example):
         autograd_gradient(X, y, w, b),
         rtol=tolerance(X.dtype),
         scale=_scale(X, y, w, b),
-        context=f"mse_grad fails for X={fmt(X)}, y={fmt(y)}, w={fmt(w)}, b={fmt(b)}",
+        context=lambda: f"mse_grad fails for X={fmt(X)}, y={fmt(y)}, w={fmt(w)}, b={fmt(b)}",
         mistakes=MISTAKES,
         inputs=(X, y, w, b),
     )
@@ -182,7 +182,7 @@ def matches_reference(example):
         expected,
         rtol=tolerance(X.dtype),
         scale=_scale(X, y, w, b),
-        context=f"mse_grad fails for X={fmt(X)}, y={fmt(y)}, w={fmt(w)}, b={fmt(b)}",
+        context=lambda: f"mse_grad fails for X={fmt(X)}, y={fmt(y)}, w={fmt(w)}, b={fmt(b)}",
         mistakes=MISTAKES,
         inputs=(X, y, w, b),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import torch
 from hypothesis import strategies as st
@@ -138,17 +139,17 @@ def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int) -> float:
 )
 def shuffles_uniformly(_):
     shared = Gen(12345, key="uniformity")
-    calls = [
-        _epoch_call(UNIFORMITY_N, UNIFORMITY_N, shuffle=True, drop_last=False, generator=shared)
-        for _ in range(UNIFORMITY_EPOCHS)
-    ]
-    got = yield calls
-    orders = []
-    for g in got:
-        order = torch.cat(_indices(g, what=f"minibatches({UNIFORMITY_N}, {UNIFORMITY_N})")).tolist()
-        if sorted(order) != list(range(UNIFORMITY_N)):
-            raise Failure(f"minibatches({UNIFORMITY_N}, {UNIFORMITY_N}) gave {order}, not a permutation.")
-        orders.append(order)
+    call = _epoch_call(UNIFORMITY_N, UNIFORMITY_N, shuffle=True, drop_last=False, generator=shared)
+    (epochs,) = yield [replace(call, repeat=UNIFORMITY_EPOCHS)]
+    what = f"minibatches({UNIFORMITY_N}, {UNIFORMITY_N})"
+    visits = [_visit_order(_indices(epoch, what=what)) for epoch in epochs]
+    bad = next((v for v in visits if len(v) != UNIFORMITY_N), None)
+    if bad is None:
+        orders = torch.stack(visits)
+        permutations = (orders.sort(dim=1).values == torch.arange(UNIFORMITY_N)).all(dim=1)
+        bad = None if bool(permutations.all()) else visits[int((~permutations).nonzero()[0])]
+    if bad is not None:
+        raise Failure(f"{what} gave {bad.tolist()}, not a permutation.")
     p = permutation_pvalue(orders, UNIFORMITY_N)
     if p < FALSE_FAIL_BOUND:
         raise Failure(
@@ -156,6 +157,13 @@ def shuffles_uniformly(_):
             f"than others (χ² p-value {p:.2g}): the shuffle is biased. A hand-written Fisher–Yates must "
             "pick j uniformly from 0..i inclusive."
         )
+
+
+def _visit_order(batches: list[torch.Tensor]) -> torch.Tensor:
+    """The rows of one epoch in the order its batches visit them."""
+    if len(batches) == 1:
+        return batches[0]
+    return torch.cat(batches) if batches else torch.empty(0, dtype=torch.int64)
 
 
 @check(

@@ -49,7 +49,7 @@ def _expect_mse(got, preds: torch.Tensor, targets: torch.Tensor, expected: torch
         expected,
         rtol=tolerance(preds.dtype),
         scale=_scale(preds, targets),
-        context=f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
+        context=lambda: f"mse fails for preds={fmt(preds)}, targets={fmt(targets)}",
         mistakes=MISTAKES,
         inputs=(f64(preds), f64(targets)),
     )

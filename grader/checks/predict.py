@@ -41,7 +41,7 @@ def _expect_predictions(got, X, w, b, expected) -> None:
         expected,
         rtol=tolerance(X.dtype),
         scale=_scale(X, w, b),
-        context=f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
+        context=lambda: f"predict fails for X={fmt(X)}, w={fmt(w)}, b={fmt(b)}",
         mistakes=MISTAKES,
         inputs=(f64(X), f64(w), f64(b)),
     )

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import random
 import select
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from grader.sandbox import isolation, wire
+from grader.sandbox import isolation, launcher, wire
 from grader.sandbox.protocol import Call, Result
 
 
@@ -69,9 +67,16 @@ class Sandbox:
         hidden_paths: Sequence[str] = (),
         *,
         bubblewrap: bool = True,
+        launched: launcher.Launch | None = None,
     ) -> None:
         self.limits, self.device = limits, device
-        self.plan = isolation.detect(hidden_paths, bubblewrap=bubblewrap)
+        if launched is None:
+            launched = launcher.launch(hidden_paths, device, bubblewrap=bubblewrap)
+        elif launched.device != device or launched.adopted:
+            launched.close()
+            raise SandboxError(f"a zygote launched for {launched.device} cannot serve a new sandbox on {device}")
+        launched.adopted = True
+        self.plan = launched.plan
         base = 1_000_000 + random.SystemRandom().randrange(20_000) * self.UID_SPAN
         self.uids = range(base, base + self.UID_SPAN) if self.plan.root else range(0)
         """The uids workers run as (empty when not root)."""
@@ -81,22 +86,8 @@ class Sandbox:
         self._changed = threading.Condition(self._lock)
         self._submissions: list[SandboxedSubmission] = []
         self._closed = False
-        self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        plan_json = json.dumps({**asdict(self.plan), "hidden": list(self.plan.hidden)})
-        argv, env = isolation.zygote_command(self.plan, ["--fd", str(theirs.fileno()), "--plan", plan_json], device)
-        self._stderr = tempfile.TemporaryFile()
-        started = time.monotonic()
-        self._proc = subprocess.Popen(
-            argv,
-            env=env,
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-            start_new_session=True,
-            cwd=tempfile.gettempdir(),
-        )
-        theirs.close()
+        self._ctl, self._proc, self._stderr = launched.ctl, launched.proc, launched.stderr
+        started = launched.started
         try:
             hello = self._recv_control(started + limits.start_timeout_s)
         except (TimeoutError, EOFError, wire.WireError) as exc:

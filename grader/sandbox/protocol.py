@@ -49,11 +49,14 @@ class Unsupported:
 
 @dataclass(frozen=True)
 class Call:
-    """Call the submission's function `fn` with these plain-data arguments."""
+    """Call the submission's function `fn` with these plain-data arguments; with `repeat` > 1,
+    call it that many times (each with fresh copies, sharing generators by key) and get back
+    the list of the values, or the first error."""
 
     fn: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    repeat: int = 1
 
 
 @dataclass
@@ -149,7 +152,9 @@ def tensors_in(value: Any) -> list[torch.Tensor]:
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(torch.equal(a, b)) or bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
 
 
 def execute(
@@ -168,20 +173,32 @@ def execute(
         if not callable(fn):
             results.append(Result(error_type="MissingFunction", error=f"there is no function named {call.fn!r}"))
             continue
-        args = _materialise(call.args, generators)
-        kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
-        before = [t.clone() for t in tensors_in((args, kwargs))]
-        try:
-            value = to_plain(fn(*args, **kwargs))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
-            results.append(Result(error_type=type(exc).__name__, error=_one_line(exc)))
+        if call.repeat == 1:
+            results.append(_call_once(fn, call, generators))
             continue
-        after = tensors_in((args, kwargs))
-        mutated = not all(_same(a, b) for a, b in zip(before, after))
-        results.append(Result(value=value, mutated=mutated))
+        values, mutated = [], False
+        for _ in range(call.repeat):
+            result = _call_once(fn, call, generators)
+            if not result.ok:
+                break
+            values.append(result.value)
+            mutated = mutated or result.mutated
+        results.append(result if not result.ok else Result(value=values, mutated=mutated))
     return results
+
+
+def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator]) -> Result:
+    args = _materialise(call.args, generators)
+    kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
+    before = tensors_in((call.args, call.kwargs))  # the originals: the function gets copies
+    try:
+        value = to_plain(fn(*args, **kwargs))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+        return Result(error_type=type(exc).__name__, error=_one_line(exc))
+    after = tensors_in((args, kwargs))
+    return Result(value=value, mutated=not all(_same(a, b) for a, b in zip(before, after)))
 
 
 def _one_line(exc: BaseException) -> str:

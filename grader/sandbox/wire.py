@@ -26,6 +26,8 @@ MAX_MESSAGE_BYTES = 256 * 2**20
 MAX_HEADER_BYTES = 32 * 2**20
 MAX_DEPTH = 32
 MAX_DIMS = 16
+MAX_REPEAT = 100_000
+"""The most times one `Call` may repeat."""
 
 DTYPES: dict[str, torch.dtype] = {
     str(d).removeprefix("torch."): d
@@ -99,7 +101,13 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
     if isinstance(value, Unsupported):
         return ["U", str(value.type_name)]
     if isinstance(value, Call):
-        return ["C", str(value.fn), _encode(tuple(value.args), buffers, d), _encode(dict(value.kwargs), buffers, d)]
+        return [
+            "C",
+            str(value.fn),
+            _encode(tuple(value.args), buffers, d),
+            _encode(dict(value.kwargs), buffers, d),
+            int(value.repeat),
+        ]
     if isinstance(value, Result):
         return [
             "R",
@@ -124,14 +132,21 @@ def _dtype_name(dtype: torch.dtype) -> str:
 
 def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> list:
     name = _dtype_name(tensor.dtype)
-    with torch._C.DisableTorchFunctionSubclass():
+    if type(tensor) is torch.Tensor and tensor.device.type == "cpu" and _is_plain_strided(tensor):
         t = tensor.detach()
-        if t.layout != torch.strided:
-            t = t.to_dense()
-        t = t.resolve_conj().resolve_neg().to("cpu").contiguous().as_subclass(torch.Tensor)
+    else:
+        with torch._C.DisableTorchFunctionSubclass():
+            t = tensor.detach()
+            if t.layout != torch.strided:
+                t = t.to_dense()
+            t = t.resolve_conj().resolve_neg().to("cpu").contiguous().as_subclass(torch.Tensor)
     raw = t.reshape(-1).view(torch.uint8)
     buffers.append(raw.numpy().tobytes())
     return ["T", name, list(t.shape), str(tensor.device), len(buffers) - 1]
+
+
+def _is_plain_strided(t: torch.Tensor) -> bool:
+    return t.layout == torch.strided and t.is_contiguous() and not t.is_conj() and not t.is_neg()
 
 
 def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
@@ -179,64 +194,70 @@ class _Reader:
     def node(self, node: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise WireError("value is nested too deeply")
-        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+        if type(node) is not list or not node or type(node[0]) is not str:
             raise WireError(f"malformed node {_short(node)}")
-        tag, fields, d = node[0], node[1:], depth + 1
-        shape = [type(f).__name__ for f in fields]
-        if tag == "n" and shape == []:
-            return None
-        if tag == "b" and shape == ["bool"]:
-            return fields[0]
-        if tag == "i" and shape == ["str"]:
-            return _int(fields[0])
-        if tag == "f" and shape == ["str"]:
-            return _float(fields[0])
-        if tag == "s" and shape == ["str"]:
-            return fields[0]
-        if tag == "T" and shape == ["str", "list", "str", "int"]:
-            return self.tensor(*fields)
-        if tag == "dt" and shape == ["str"]:
-            return _dtype(fields[0])
-        if tag in ("l", "t") and shape == ["list"]:
-            items = [self.node(v, d) for v in fields[0]]
-            return items if tag == "l" else tuple(items)
-        if tag == "d" and shape == ["list"]:
-            out = {}
-            for pair in fields[0]:
-                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)) or pair[0] in out:
-                    raise WireError("malformed dict entry")
-                out[pair[0]] = self.node(pair[1], d)
-            return out
-        if tag == "G" and shape == ["str", "str", "str"]:
-            return Gen(seed=_int(fields[0]), key=fields[1], device=fields[2])
-        if tag == "LR" and shape == ["list"]:
-            if not all(isinstance(v, str) for v in fields[0]):
-                raise WireError("malformed LrTable")
-            return LrTable(tuple(_float(v) for v in fields[0]))
-        if tag == "U" and shape == ["str"]:
-            return Unsupported(fields[0])
-        if tag == "C" and shape == ["str", "list", "list"]:
-            args, kwargs = self.node(fields[1], d), self.node(fields[2], d)
-            if not isinstance(args, tuple) or not isinstance(kwargs, dict):
-                raise WireError("malformed Call")
-            return Call(fields[0], args, kwargs)
-        if (
-            tag == "R"
-            and len(fields) == 4
-            and shape[1:] in ([a, b, "bool"] for a in ("str", "NoneType") for b in ("str", "NoneType"))
-        ):
-            return Result(self.node(fields[0], d), fields[1], fields[2], fields[3])
-        raise WireError(f"unknown or malformed node {_short(node)}")
+        kinds = _NODE_FIELDS.get(node[0])
+        if kinds is None or len(node) != len(kinds) + 1 or not all(type(f) in k for f, k in zip(node[1:], kinds)):
+            raise WireError(f"unknown or malformed node {_short(node)}")
+        return getattr(self, _NODE_READERS[node[0]])(depth + 1, *node[1:])
 
-    def tensor(self, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
+    def _none(self, d: int) -> None:
+        return None
+
+    def _plain(self, d: int, value: Any) -> Any:
+        return value
+
+    def _int(self, d: int, text: str) -> int:
+        return _int(text)
+
+    def _float(self, d: int, text: str) -> float:
+        return _float(text)
+
+    def _dtype(self, d: int, name: str) -> torch.dtype:
+        return _dtype(name)
+
+    def _list(self, d: int, items: list) -> list:
+        return [self.node(v, d) for v in items]
+
+    def _tuple(self, d: int, items: list) -> tuple:
+        return tuple([self.node(v, d) for v in items])
+
+    def _dict(self, d: int, pairs: list) -> dict:
+        out = {}
+        for pair in pairs:
+            if not (type(pair) is list and len(pair) == 2 and type(pair[0]) is str) or pair[0] in out:
+                raise WireError("malformed dict entry")
+            out[pair[0]] = self.node(pair[1], d)
+        return out
+
+    def _gen(self, d: int, seed: str, key: str, device: str) -> Gen:
+        return Gen(seed=_int(seed), key=key, device=device)
+
+    def _lr_table(self, d: int, values: list) -> LrTable:
+        if not all(type(v) is str for v in values):
+            raise WireError("malformed LrTable")
+        return LrTable(tuple(_float(v) for v in values))
+
+    def _unsupported(self, d: int, type_name: str) -> Unsupported:
+        return Unsupported(type_name)
+
+    def _call(self, d: int, fn: str, args_node: list, kwargs_node: list, repeat: int) -> Call:
+        args, kwargs = self.node(args_node, d), self.node(kwargs_node, d)
+        if type(args) is not tuple or type(kwargs) is not dict or not 1 <= repeat <= MAX_REPEAT:
+            raise WireError("malformed Call")
+        return Call(fn, args, kwargs, repeat)
+
+    def _result(self, d: int, value: list, error_type: str | None, error: str | None, mutated: bool) -> Result:
+        return Result(self.node(value, d), error_type, error, mutated)
+
+    def _tensor(self, d: int, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
         dtype = _dtype(dtype_name)
         if len(shape) > MAX_DIMS or not all(type(s) is int and s >= 0 for s in shape):
             raise WireError(f"bad tensor shape {_short(shape)}")
         if not 0 <= index < len(self.sizes) or self.used[index]:
             raise WireError("tensor buffer index out of range or used twice")
         self.used[index] = True
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if math.prod(shape) * itemsize != self.sizes[index]:
+        if math.prod(shape) * _ITEMSIZE[dtype] != self.sizes[index]:
             raise WireError(
                 f"tensor of shape {shape} and dtype {dtype_name} does not match its {self.sizes[index]}-byte buffer"
             )
@@ -248,6 +269,45 @@ class _Reader:
         tensor = raw.view(dtype).reshape(shape)
         target = _device(device)
         return tensor.to(target) if target is not None else tensor
+
+
+_STR, _OPT_STR = (str,), (str, type(None))
+_NODE_FIELDS: dict[str, tuple[tuple[type, ...], ...]] = {
+    "n": (),
+    "b": ((bool,),),
+    "i": (_STR,),
+    "f": (_STR,),
+    "s": (_STR,),
+    "T": (_STR, (list,), _STR, (int,)),
+    "dt": (_STR,),
+    "l": ((list,),),
+    "t": ((list,),),
+    "d": ((list,),),
+    "G": (_STR, _STR, _STR),
+    "LR": ((list,),),
+    "U": (_STR,),
+    "C": (_STR, (list,), (list,), (int,)),
+    "R": ((list,), _OPT_STR, _OPT_STR, (bool,)),
+}
+"""The exact field types of each node, after its tag."""
+_NODE_READERS = {
+    "n": "_none",
+    "b": "_plain",
+    "i": "_int",
+    "f": "_float",
+    "s": "_plain",
+    "T": "_tensor",
+    "dt": "_dtype",
+    "l": "_list",
+    "t": "_tuple",
+    "d": "_dict",
+    "G": "_gen",
+    "LR": "_lr_table",
+    "U": "_unsupported",
+    "C": "_call",
+    "R": "_result",
+}
+_ITEMSIZE = {dtype: torch.empty((), dtype=dtype).element_size() for dtype in DTYPES.values()}
 
 
 def _int(text: str) -> int:
@@ -276,6 +336,8 @@ def _dtype(name: str) -> torch.dtype:
 
 def _device(name: str) -> torch.device | None:
     """The device to move a decoded tensor to, or None to keep it on the CPU."""
+    if name == "cpu":
+        return None
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError, TypeError):

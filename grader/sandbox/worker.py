@@ -362,6 +362,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--plan", required=True)
+    parser.add_argument("--preload-optim", action="store_true")
     args = parser.parse_args()
     fields = json.loads(args.plan)
     plan = isolation.Plan(fields["bwrap"], fields["root"], fields["seccomp"], tuple(fields["hidden"]))
@@ -372,6 +373,8 @@ def main() -> None:
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
     zygote = Zygote(ctl, plan)
     extra = isolation.confine_zygote(plan)
+    if args.preload_optim:
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # imports torch._dynamo, once for all workers
     zygote.send({"op": "hello", "layers": plan.layers + [x for x in extra if x not in plan.layers]})
     gc.freeze()  # fewer copy-on-write page copies in forked workers
     zygote.serve()
