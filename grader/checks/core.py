@@ -222,7 +222,7 @@ def recorded_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
     if check_.examples is None:
         return (None,)
     stored = _stored_examples(seed_)
-    return stored[check_.id] if check_.id in stored else _record(check_, seed_)
+    return stored[check_.id] if check_.id in stored else record_examples(check_, seed_)
 
 
 @functools.cache
@@ -232,12 +232,13 @@ def _stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
 
     stored = example_store.load(seed_)
     if stored is None:
-        stored = {c.id: _record(c, seed_) for c in checks_for() if c.examples is not None}
+        stored = {c.id: record_examples(c, seed_) for c in checks_for() if c.examples is not None}
         example_store.save(seed_, stored)
     return stored
 
 
-def _record(check_: Check, seed_: int) -> tuple[Any, ...]:
+def record_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
+    """Run hypothesis now (not via the store) and return the examples it generates, in order."""
     collected: list[Any] = []
 
     @seed(seed_)

@@ -1,0 +1,163 @@
+"""Where a grade's time goes: the pieces behind benchmarks/results.md, measured one by one.
+
+    .venv/bin/python benchmarks/breakdown.py               # writes benchmarks/breakdown.md
+    .venv/bin/python benchmarks/breakdown.py --out DIR
+
+Start-up costs are measured in fresh subprocesses (median of --repeat); the checks, the
+example store and the feedback page in this process, after one warm-up grade. The buggy
+submission is tests/corpus/bugs/gradient__divides_by_d.py: its failing checks pay for
+hypothesis' shrinking (at most 3 s each) on top of the run over the recorded examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "sgd.py"
+BUGGY = ROOT / "tests" / "corpus" / "bugs" / "gradient__divides_by_d.py"
+PYTHON = sys.executable
+
+STARTUP = {
+    "python itself": "pass",
+    "import torch": "import torch",
+    "import the grader (torch, hypothesis, scipy.stats, rich, the checks)": "import grader.grading",
+    "… and make the first torch.optim optimizer (imports torch._dynamo)": (
+        "import grader.grading; grader.grading.warm_torch_optim()"
+    ),
+}
+
+
+def subprocess_seconds(code: str, repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-c", code], cwd=ROOT, check=True)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def teardown_seconds(repeat: int) -> float:
+    """How long Python takes to exit once torch and torch._dynamo are loaded (`python -m grader` skips it)."""
+    code = "import time, grader.grading; grader.grading.warm_torch_optim(); print(time.perf_counter(), flush=True)"
+    runs = []
+    for _ in range(repeat):
+        proc = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        printed = float(proc.stdout.readline())
+        proc.wait()
+        runs.append(time.perf_counter() - printed)
+    return statistics.median(runs)
+
+
+def per_step(report) -> dict[str, float]:
+    seconds: dict[str, float] = defaultdict(float)
+    for graded in report.graded:
+        seconds[graded.check.step] += graded.outcome.seconds
+    return dict(seconds)
+
+
+def measure(repeat: int) -> list[str]:
+    from grader import grading, plots
+    from grader.checks import example_store
+    from grader.checks.core import DEFAULT_SEED, checks_for, record_examples
+    from grader.contract import STEPS
+    from grader.reporters.html import feedback_html
+
+    lines = ["## Start-up (fresh processes)", "", "| what | seconds |", "|---|---|"]
+    for label, code in STARTUP.items():
+        lines.append(f"| {label} | {subprocess_seconds(code, repeat):.2f} |")
+    lines.append(
+        f"| Python's exit with torch._dynamo loaded (skipped by `python -m grader`) | {teardown_seconds(repeat):.2f} |"
+    )
+
+    grading.warm_torch_optim()  # so that the next line times the zygote alone
+    started = time.perf_counter()
+    with grading.open_sandbox() as sandbox:
+        zygote_s = time.perf_counter() - started
+        lines.append(f"| a sandbox's zygote (imports torch, makes one optimizer), up to its hello | {zygote_s:.2f} |")
+        started = time.perf_counter()
+        recorded = {c.id: record_examples(c, DEFAULT_SEED) for c in checks_for() if c.examples is not None}
+        record_s = time.perf_counter() - started
+        started = time.perf_counter()
+        example_store.load(DEFAULT_SEED)
+        load_s = time.perf_counter() - started
+        count = sum(len(v) for v in recorded.values())
+        lines += [
+            "",
+            "## Hypothesis' examples",
+            "",
+            f"Recording all {count} examples with hypothesis: {record_s:.2f} s; reading them back from the "
+            f"store ({example_store.cache_dir()}): {load_s * 1000:.0f} ms.",
+        ]
+
+        grades = {}
+        for name, path in (("reference", SOLUTION), ("buggy (gradient)", BUGGY)):
+            source = path.read_text()
+            grading.grade_source(source, name, sandbox)  # warm-up: the worker code paths, the caches
+            runs = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                report = grading.grade_source(source, name, sandbox)
+                runs.append((time.perf_counter() - started, report))
+            grades[name] = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    lines += [
+        "",
+        "## One warm grade, by step (seconds; sandbox, examples and imports already there)",
+        "",
+        "| step | " + " | ".join(grades) + " |",
+        "|---|" + "---|" * len(grades),
+    ]
+    steps = {name: per_step(report) for name, (_, report) in grades.items()}
+    for step in STEPS:
+        lines.append(f"| {step} | " + " | ".join(f"{steps[name].get(step, 0):.3f}" for name in grades) + " |")
+    lines.append(
+        "| **whole grade** (with plot data) | " + " | ".join(f"**{s:.2f}**" for s, _ in grades.values()) + " |"
+    )
+    slowest = max(((g.check.id, g.outcome.seconds) for g in grades["reference"][1].graded), key=lambda pair: pair[1])
+    lines += ["", f"Slowest check of the reference: {slowest[0]}, {slowest[1]:.3f} s."]
+
+    report = grades["reference"][1]
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        feedback_html(report)
+        runs.append(time.perf_counter() - started)
+    lines += [
+        "",
+        "## Feedback page",
+        "",
+        f"One student's feedback.html with its {len(plots.figures(report.extra.get('plots')))} plots "
+        f"(matplotlib, PNG): {statistics.median(runs):.2f} s.",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    header = [
+        "# Where the time goes",
+        "",
+        f"`python benchmarks/breakdown.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs; "
+        f"medians of {args.repeat}.",
+        "",
+    ]
+    text = "\n".join(header + measure(args.repeat)) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "breakdown.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
