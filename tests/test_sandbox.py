@@ -128,6 +128,7 @@ def all_values() -> list:
         LrTable((0.1, 0.01)),
         Unsupported("numpy.ndarray"),
         Call("mse", (P, T), {"generator": Gen(1)}),
+        Call("draw", (3, Gen(2)), repeat=4),
         Result(value=P, mutated=True),
         Result(error_type="ValueError", error="bad"),
         torch.float64,
@@ -150,7 +151,12 @@ def same(a: object, b: object) -> bool:
     if isinstance(a, dict):
         return type(b) is dict and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, Call):
-        return isinstance(b, Call) and a.fn == b.fn and same(a.args, b.args) and same(a.kwargs, b.kwargs)
+        return (
+            isinstance(b, Call)
+            and (a.fn, a.repeat) == (b.fn, b.repeat)
+            and same(a.args, b.args)
+            and same(a.kwargs, b.kwargs)
+        )
     if isinstance(a, Result):
         return (
             isinstance(b, Result)
@@ -328,8 +334,27 @@ def test_layers_are_reported(sandbox: Sandbox) -> None:
         assert {"bwrap", "netns", "pidns", "own-uid", "no-new-privs", "seccomp"} <= set(sandbox.layers)
 
 
+def test_repeated_call_is_the_list_of_single_calls_or_the_first_error() -> None:
+    namespace: dict = {}
+    exec(REFERENCE, namespace)
+    once = execute(namespace, [Call("draw", (3, Gen(5, "a")))] * 4)
+    (repeated,) = execute(namespace, [Call("draw", (3, Gen(5, "a")), repeat=4)])
+    assert repeated.ok and len(repeated.value) == 4 and not repeated.mutated
+    assert all(torch.equal(r.value, v) for r, v in zip(once, repeated.value))
+    (failed,) = execute(namespace, [Call("shout", repeat=3)])
+    assert (failed.error_type, failed.error) == ("ValueError", "nope")
+
+
+@pytest.mark.parametrize("repeat", [0, -1, wire.MAX_REPEAT + 1])
+def test_wire_refuses_a_call_repeated_out_of_range(repeat: int) -> None:
+    message = forged({"root": ["C", "mse", ["t", []], ["d", []], repeat], "buffers": []})
+    with pytest.raises(wire.WireError):
+        wire.decode(message)
+
+
 def test_runs_calls_like_execute_does(sandbox: Sandbox) -> None:
     draws = [Call("draw", (3, Gen(5))), Call("draw", (3, Gen(5))), Call("draw", (2,), {"generator": Gen(5, "h")})]
+    draws.append(Call("draw", (2, Gen(6, "r")), repeat=5))
     calls = [MSE, PREDICT, *draws, Call("shout"), Call("missing")]
     namespace: dict = {}
     exec(REFERENCE, namespace)

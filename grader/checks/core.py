@@ -218,7 +218,8 @@ def _hypothesis_settings(max_examples: int) -> settings:
 
 @functools.cache
 def recorded_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
-    """The examples hypothesis generates for this check under this seed, in order."""
+    """The examples hypothesis generates for this check under this seed, in order (recorded in a
+    fresh interpreter and kept on disk: see `example_store`)."""
     if check_.examples is None:
         return (None,)
     stored = _stored_examples(seed_)
@@ -232,7 +233,7 @@ def _stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
 
     stored = example_store.load(seed_)
     if stored is None:
-        stored = {c.id: record_examples(c, seed_) for c in checks_for() if c.examples is not None}
+        stored = example_store.record(seed_)
         example_store.save(seed_, stored)
     return stored
 

@@ -3,17 +3,27 @@
 Recording the ~560 examples takes hypothesis about a second; reading them back takes
 20 ms, which is most of a cold grade's and a self-check's budget saved. A file holds
 every check's examples for one seed, under a key made of all that decides them: the
-checks' and strategies' source, the wire format, the versions of hypothesis, torch and
-Python, and the seed. It is written atomically and read with `wire.decode` (no pickle);
-a missing, stale or unreadable file is simply recorded again. The sandbox hides the
-folder from submissions (see `grading.open_sandbox`).
+grader's source, the versions of hypothesis, torch and Python, and the seed. It is
+written atomically and read with `wire.decode` (no pickle); a missing, stale or
+unreadable file is simply recorded again. The sandbox hides the folder from submissions
+(see `launcher.launch_for_grading`).
+
+Hypothesis mixes into its draws constants found in the source of every non-library
+module loaded in the process, so the same seed gives other examples in a process that
+has loaded other modules (a test file, a student's module). `record` therefore runs in a
+fresh interpreter that loads only the grader: `python -m grader.checks.example_store SEED`
+writes them, wire-encoded, to its standard output. Every process, whatever it has
+loaded, then judges on the same examples.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +33,7 @@ import torch
 from grader.files import cache_dir, write_atomically
 from grader.sandbox import wire
 
-_SOURCES = (
-    *sorted(Path(__file__).parent.glob("*.py")),
-    Path(wire.__file__),
-    Path(wire.__file__).with_name("protocol.py"),
-)
+GRADER = Path(__file__).resolve().parents[1]
 MAX_BYTES = 64 * 2**20
 
 
@@ -35,8 +41,8 @@ MAX_BYTES = 64 * 2**20
 def key(seed: int) -> str:
     """A digest of everything that decides the examples recorded under `seed`."""
     digest = hashlib.sha256()
-    for path in _SOURCES:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(GRADER.rglob("*.py")):
+        digest.update(path.relative_to(GRADER).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     versions = (hypothesis.__version__, torch.__version__, platform.python_version(), str(seed))
     digest.update("\0".join(versions).encode())
     return digest.hexdigest()[:24]
@@ -67,3 +73,31 @@ def save(seed: int, examples: dict[str, tuple[Any, ...]]) -> None:
                 stale.unlink(missing_ok=True)
     except (OSError, wire.WireError):
         pass
+
+
+def record(seed: int) -> dict[str, tuple[Any, ...]]:
+    """Every check's examples for `seed`, recorded by hypothesis in a fresh interpreter."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(GRADER.parent), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.checks.example_store", str(seed)],
+        env=env,
+        cwd=GRADER.parent,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"recording the examples failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return wire.decode(done.stdout, max_bytes=MAX_BYTES)
+
+
+def _record_here(seed: int) -> dict[str, tuple[Any, ...]]:
+    from grader.checks.core import checks_for, record_examples
+
+    return {c.id: record_examples(c, seed) for c in checks_for() if c.examples is not None}
+
+
+if __name__ == "__main__":
+    sys.stdout.buffer.write(wire.encode(_record_here(int(sys.argv[1])), max_bytes=MAX_BYTES))
