@@ -6,13 +6,17 @@ itself: the reference `train` (or a torch.optim.SGD oracle loop when the referen
 the closed forms of torch's LR schedulers, and torch.optim.SGD on a quadratic bowl. Whatever
 the submission returns, `collect` records plain JSON-able data or an error string; it never raises.
 
-`figures(plot_data)` turns that into matplotlib PNGs as data URIs (Agg backend).
+`figures(plot_data)` turns that into matplotlib PNGs as data URIs (Agg backend). A figure is
+drawn from its data rounded to 4 significant digits (finer than a 110-dpi figure can show), and
+once per process for each distinct rounding: in a class, the many correct curves share one drawing.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import json
 import math
 from typing import Any
 
@@ -363,6 +367,35 @@ def _momentum_figure(data: dict, plt: Any) -> str:
     return _png(fig)
 
 
+FIGURE_DIGITS = 4
+"""Significant digits kept of each plotted number."""
+
+
+def _rounded(value: Any) -> Any:
+    """`value` (plain JSON data) with every float rounded to `FIGURE_DIGITS` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{FIGURE_DIGITS}g}") if math.isfinite(value) else value
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+_DRAWERS = {"train": _train_figure, "schedules": _schedules_figure, "momentum": _momentum_figure}
+
+
+@functools.lru_cache(maxsize=128)
+def _drawn(name: str, data_json: str) -> str:
+    """The data-URI PNG of figure `name` for this (rounded) data; drawn once per process."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return _DRAWERS[name](json.loads(data_json), plt)
+
+
 def _stopped(error: str) -> str:
     return "is not implemented yet" if error.endswith("not implemented yet") else f"failed at {error}"
 
@@ -375,11 +408,6 @@ def figures(plot_data: dict | None) -> dict[str, str]:
 def render(plot_data: dict | None) -> tuple[dict[str, str], dict[str, str]]:
     """(figures, notes): the figures of `figures`, and for each figure left out or incomplete,
     a sentence saying why."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     data = plot_data or {}
     images: dict[str, str] = {}
     notes: dict[str, str] = {}
@@ -401,14 +429,14 @@ def render(plot_data: dict | None) -> tuple[dict[str, str], dict[str, str]]:
             text = "; ".join(missing)
             shown = "its curve is" if len(missing) == 1 else "their curves are"
             notes["momentum"] = f"{text[0].upper()}{text[1:]}, so {shown} not shown."
-    makers = {"train": (train, _train_figure), "schedules": (schedules, _schedules_figure)}
-    makers["momentum"] = (momentum, _momentum_figure)
-    for name, (entry, draw) in makers.items():
+    for name, entry in (("train", train), ("schedules", schedules), ("momentum", momentum)):
         if name in notes and notes[name].startswith("No "):
             continue
         try:
-            images[name] = draw(entry, plt)
+            images[name] = _drawn(name, json.dumps(_rounded(entry), sort_keys=True))
         except Exception as exc:  # noqa: BLE001 - a figure that cannot be drawn is described instead
+            import matplotlib.pyplot as plt
+
             plt.close("all")
             notes[name] = f"The {name} plot could not be drawn ({type(exc).__name__}: {exc})."
     return images, notes

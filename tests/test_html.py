@@ -175,6 +175,21 @@ def cosine_decay(lr0, lr_min, total, t):
 """
 
 
+def test_equal_curves_share_one_drawing_and_different_ones_do_not(graded):
+    """A figure is drawn from its data at 4 significant digits, once per distinct rounding."""
+    _, data = graded["reference"]
+    nudged = copy.deepcopy(data)
+    nudged["train"]["student"] = [v * (1 + 1e-9) for v in data["train"]["student"]]  # another correct style
+    plots._drawn.cache_clear()
+    first = plots.figures(data)
+    assert plots.figures(nudged) == first
+    assert plots._drawn.cache_info().hits == 3 and plots._drawn.cache_info().misses == 3
+    off = copy.deepcopy(data)
+    off["train"]["student"] = [v * 1.01 for v in data["train"]["student"]]  # a 1 % difference shows
+    changed = plots.figures(off)
+    assert changed["train"] != first["train"] and changed["schedules"] == first["schedules"]
+
+
 def test_collect_survives_garbage_and_is_cheap():
     submission = InProcessSubmission(load_module(GARBAGE, "garbage.py"))
     plots.collect(submission)  # warm up the imports
