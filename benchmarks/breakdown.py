@@ -124,17 +124,23 @@ def measure(repeat: int) -> list[str]:
     lines += ["", f"Slowest check of the reference: {slowest[0]}, {slowest[1]:.3f} s."]
 
     report = grades["reference"][1]
-    runs = []
+    drawn, shared = [], []
     for _ in range(repeat):
+        plots._drawn.cache_clear()
         started = time.perf_counter()
         feedback_html(report)
-        runs.append(time.perf_counter() - started)
+        drawn.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        feedback_html(report)
+        shared.append(time.perf_counter() - started)
     lines += [
         "",
         "## Feedback page",
         "",
         f"One student's feedback.html with its {len(plots.figures(report.extra.get('plots')))} plots "
-        f"(matplotlib, PNG): {statistics.median(runs):.2f} s.",
+        f"(matplotlib, PNG): {statistics.median(drawn):.2f} s when its figures are drawn; "
+        f"{statistics.median(shared) * 1000:.0f} ms when another page in the same process already drew the "
+        "same curves (to 4 significant digits), as the correct steps of a class do.",
     ]
     return lines
 
