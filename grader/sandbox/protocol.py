@@ -173,12 +173,13 @@ def execute(
         if not callable(fn):
             results.append(Result(error_type="MissingFunction", error=f"there is no function named {call.fn!r}"))
             continue
+        originals = tensors_in((call.args, call.kwargs))  # the function gets copies of these
         if call.repeat == 1:
-            results.append(_call_once(fn, call, generators))
+            results.append(_call_once(fn, call, generators, originals))
             continue
         values, mutated = [], False
         for _ in range(call.repeat):
-            result = _call_once(fn, call, generators)
+            result = _call_once(fn, call, generators, originals)
             if not result.ok:
                 break
             values.append(result.value)
@@ -187,18 +188,20 @@ def execute(
     return results
 
 
-def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator]) -> Result:
+def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], originals: list[torch.Tensor]) -> Result:
+    """Call `fn` on fresh copies of `call`'s arguments; `originals`: the tensors among them."""
     args = _materialise(call.args, generators)
     kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
-    before = tensors_in((call.args, call.kwargs))  # the originals: the function gets copies
     try:
         value = to_plain(fn(*args, **kwargs))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
         return Result(error_type=type(exc).__name__, error=_one_line(exc))
-    after = tensors_in((args, kwargs))
-    return Result(value=value, mutated=not all(_same(a, b) for a, b in zip(before, after)))
+    if not originals:
+        return Result(value=value)
+    copies = tensors_in((args, kwargs))
+    return Result(value=value, mutated=not all(_same(a, b) for a, b in zip(originals, copies)))
 
 
 def _one_line(exc: BaseException) -> str:
