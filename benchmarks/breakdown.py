@@ -32,6 +32,9 @@ STARTUP = {
     "… and make the first torch.optim optimizer (imports torch._dynamo)": (
         "import grader.grading; grader.grading.warm_torch_optim()"
     ),
+    "… the same with the garbage collector off, as `python -m grader grade` starts": (
+        "import gc; gc.disable(); import grader.grading; grader.grading.warm_torch_optim()"
+    ),
 }
 
 

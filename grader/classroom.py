@@ -205,11 +205,12 @@ def grade_class(
         else:
             todo.append(student)
     if todo:
-        from grader.grading import warm_torch_optim
+        from grader.grading import settle_after_start_up, warm_torch_optim
 
         for check in checks_for():  # record hypothesis' examples once, before the workers fork
             recorded_examples(check, settings.seed)
         warm_torch_optim()
+        settle_after_start_up()
         _run_pool(todo, settings, jobs, done, progress)
     rows = [Row(s.name, done[s.name]) for s in students]
     write_gradebook(rows, settings.out / "grades.csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def _limits(args: argparse.Namespace):
 
 
 def cmd_grade(args: argparse.Namespace, console: Console) -> int:
+    gc.disable()  # start-up makes ~300k objects that live on; until settle_after_start_up, don't scan them
     if args.out:
         return cmd_grade_class(args, console)
     launched = launch_for_grading(_device(args.device))  # the zygote starts while the grader is imported
@@ -110,7 +112,7 @@ def print_class_summary(rows, out: Path, console: Console) -> None:
 def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
     from grader.classroom import is_class_folder
     from grader.contract import interface_problems
-    from grader.grading import grade_source, open_sandbox, syntax_error
+    from grader.grading import grade_source, open_sandbox, settle_after_start_up, syntax_error
     from grader.reporters.console import print_report
     from grader.reporters.gradescope import write_results
     from grader.rubric import load_rubric
@@ -125,6 +127,7 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
     source, file = read_source(args.submission)
     problems = [] if syntax_error(source, file.name) else interface_problems(source)
     with open_sandbox(launched.device, limits, launched) as sandbox:
+        settle_after_start_up()
         report = grade_source(
             source, str(file), sandbox, seed=args.seed, public_only=args.public_only, rubric_path=args.rubric
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import platform
 import time
 from dataclasses import dataclass, field
@@ -134,6 +135,15 @@ def warm_torch_optim() -> None:
     """Make one torch.optim optimizer: the first one imports torch._dynamo (about a second). Done
     while a zygote starts, or before a class's workers fork, that second is off the critical path."""
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def settle_after_start_up() -> None:
+    """Call once a grading process has imported and warmed up: what is alive now (torch's,
+    hypothesis' and the grader's objects, the examples) lives until exit, so the garbage collector
+    stops scanning it (forked workers also keep sharing its pages), and it collects again if
+    start-up switched it off (`python -m grader grade` does: that saves 0.3 s of its 3)."""
+    gc.freeze()
+    gc.enable()
 
 
 def open_sandbox(device: str = "cpu", limits: Limits | None = None, launched: Launch | None = None) -> Sandbox:
