@@ -7,6 +7,8 @@ Start-up costs are measured in fresh subprocesses (median of --repeat); the chec
 example store and the feedback page in this process, after one warm-up grade. The buggy
 submission is tests/corpus/bugs/gradient__divides_by_d.py: its failing checks pay for
 hypothesis' shrinking (at most 3 s each) on top of the run over the recorded examples.
+"A class, by part" grades every correct and buggy submission of tests/corpus once, one after
+the other in one sandbox, and splits the wall time between the parts of a grade.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +69,77 @@ def per_step(report) -> dict[str, float]:
     return dict(seconds)
 
 
+class ExclusiveTimes:
+    """Wall time per part, each part's time without that of the parts running inside it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._inner: list[float] = []
+
+    def wrap(self, part: str, fn):
+        def timed(*args, **kwargs):
+            self._inner.append(0.0)
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                self.seconds[part] += elapsed - self._inner.pop()
+                if self._inner:
+                    self._inner[-1] += elapsed
+
+        return timed
+
+
+@contextmanager
+def patched(owner, name: str, replacement):
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def by_part(sandbox) -> list[str]:
+    """Grade the corpus' correct and buggy submissions once each and split the time by part."""
+    from grader import grading, plots
+    from grader.checks import core
+    from grader.reporters.html import feedback_html
+    from grader.sandbox.client import SandboxedSubmission
+
+    times = ExclusiveTimes()
+    files = sorted((ROOT / "tests" / "corpus" / "correct").glob("*.py")) + sorted(
+        (ROOT / "tests" / "corpus" / "bugs").glob("*.py")
+    )
+    plots._drawn.cache_clear()
+    started = time.perf_counter()
+    with (
+        patched(
+            core, "_shrink", times.wrap("hypothesis shrinking the counterexamples of failing checks", core._shrink)
+        ),
+        patched(SandboxedSubmission, "_start", times.wrap("starting workers", SandboxedSubmission._start)),
+        patched(SandboxedSubmission, "_drop", times.wrap("stopping workers", SandboxedSubmission._drop)),
+        patched(plots, "collect", times.wrap("the plots' data", plots.collect)),
+    ):
+        grade = times.wrap("the recorded examples: the worker's calls, the wire, the judging", grading.grade_source)
+        page = times.wrap("feedback pages (figures drawn once per distinct curve)", feedback_html)
+        for path in files:
+            page(grade(path.read_text(), path.name, sandbox))
+    total = time.perf_counter() - started
+    lines = [
+        "",
+        f"## A class, by part ({len(files)} submissions of tests/corpus, correct and buggy, one after the other)",
+        "",
+        "| part | seconds per submission | share |",
+        "|---|---|---|",
+    ]
+    for part, seconds in sorted(times.seconds.items(), key=lambda item: -item[1]):
+        lines.append(f"| {part} | {seconds / len(files):.3f} | {seconds / total:.0%} |")
+    lines.append(f"| **all** | **{total / len(files):.3f}** | |")
+    return lines
+
+
 def measure(repeat: int) -> list[str]:
     from grader import grading, plots
     from grader.checks import example_store
@@ -81,6 +155,7 @@ def measure(repeat: int) -> list[str]:
     )
 
     grading.warm_torch_optim()  # so that the next line times the zygote alone
+    grading.settle_after_start_up()  # as grading processes do
     started = time.perf_counter()
     with grading.open_sandbox() as sandbox:
         zygote_s = time.perf_counter() - started
@@ -110,6 +185,7 @@ def measure(repeat: int) -> list[str]:
                 report = grading.grade_source(source, name, sandbox)
                 runs.append((time.perf_counter() - started, report))
             grades[name] = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+        class_lines = by_part(sandbox)
     lines += [
         "",
         "## One warm grade, by step (seconds; sandbox, examples and imports already there)",
@@ -145,7 +221,7 @@ def measure(repeat: int) -> list[str]:
         f"{statistics.median(shared) * 1000:.0f} ms when another page in the same process already drew the "
         "same curves (to 4 significant digits), as the correct steps of a class do.",
     ]
-    return lines
+    return lines + class_lines
 
 
 def main(argv: list[str] | None = None) -> int:
