@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "sgd.py"
@@ -91,16 +91,6 @@ class ExclusiveTimes:
         return timed
 
 
-@contextmanager
-def patched(owner, name: str, replacement):
-    original = getattr(owner, name)
-    setattr(owner, name, replacement)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
-
-
 def by_part(sandbox) -> list[str]:
     """Grade the corpus' correct and buggy submissions once each and split the time by part."""
     from grader import grading, plots
@@ -115,12 +105,12 @@ def by_part(sandbox) -> list[str]:
     plots._drawn.cache_clear()
     started = time.perf_counter()
     with (
-        patched(
+        mock.patch.object(
             core, "_shrink", times.wrap("hypothesis shrinking the counterexamples of failing checks", core._shrink)
         ),
-        patched(SandboxedSubmission, "_start", times.wrap("starting workers", SandboxedSubmission._start)),
-        patched(SandboxedSubmission, "_drop", times.wrap("stopping workers", SandboxedSubmission._drop)),
-        patched(plots, "collect", times.wrap("the plots' data", plots.collect)),
+        mock.patch.object(SandboxedSubmission, "_start", times.wrap("starting workers", SandboxedSubmission._start)),
+        mock.patch.object(SandboxedSubmission, "_drop", times.wrap("stopping workers", SandboxedSubmission._drop)),
+        mock.patch.object(plots, "collect", times.wrap("the plots' data", plots.collect)),
     ):
         grade = times.wrap("the recorded examples: the worker's calls, the wire, the judging", grading.grade_source)
         page = times.wrap("feedback pages (figures drawn once per distinct curve)", feedback_html)
