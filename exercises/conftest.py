@@ -1,4 +1,4 @@
-"""The student's self-check: `pytest exercises` (or `pytest exercises -m mse` for one step).
+"""The student's self-check: `pytest` in the folder that holds sgd.py (`pytest -m mse` for one step).
 
 Checks exercises/sgd.py by default; `--submission PATH` checks another file or folder.
 """

@@ -16,7 +16,8 @@ functions below are the pieces; `train` joins them. Every function takes and ret
 torch tensors, keeps the dtype (float32 or float64) and device (cpu or cuda) of its
 inputs, and never modifies its inputs.
 
-Run `pytest exercises` to check your work, step by step (`pytest -m mse` for one step).
+Run `pytest` in the folder that holds this file to check your work, step by step
+(`pytest -m mse` for one step).
 """
 
 from __future__ import annotations

@@ -149,7 +149,8 @@ def _grouped(imports: set[tuple[bool, str, str]]) -> list[tuple[bool, str, list[
 def _intro(doc: str) -> str:
     title, _, body = doc.partition("\n")
     body = body.replace(
-        "Run `pytest exercises` to check your work, step by step (`pytest -m mse` for one step).",
+        "Run `pytest` in the folder that holds this file to check your work, step by step\n"
+        "(`pytest -m mse` for one step).",
         "Fill in each function, then run the test cell below it to check your work. "
         "Run the setup cell first, and the cells of earlier steps before later ones.",
     )

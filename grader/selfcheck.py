@@ -1,4 +1,4 @@
-"""What `pytest exercises` runs: the public checks, in-process, with a per-step summary."""
+"""What the self-check (`pytest` beside sgd.py) runs: the public checks, in-process, with a per-step summary."""
 
 from __future__ import annotations
 

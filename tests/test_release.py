@@ -62,12 +62,27 @@ def test_layout(release: Path) -> None:
 
 
 def test_no_solution_code(release: Path) -> None:
-    # Lines the kit already shows students in its lessons are teaching material, not a leak.
-    taught = "\n".join(texts(ROOT / "exercises" / "lessons").values())
-    lines = {line for line in reference.solution_lines() if line not in taught}
+    """No line of a solution region (12 characters or more) in any file of the release, lessons included."""
+    lines = reference.solution_lines()
     assert len(lines) > 20
     leaks = [(path.name, line) for path, text in texts(release).items() for line in lines if line in text]
     assert not leaks
+
+
+def test_hints_name_the_release_command(release: Path, tmp_path: Path) -> None:
+    """In the release the self-check is plain `pytest` (the kit's `pytest exercises` does not exist there)."""
+    # lesson_support.py serves both layouts and knows both commands: its hint is checked by running it
+    written = {path: text for path, text in texts(release).items() if path.name != "lesson_support.py"}
+    assert not [path.name for path, text in written.items() if "pytest exercises" in text]
+    stub = tmp_path / "stub.py"
+    stub.write_text((release / "sgd.py").read_text())
+    script = (
+        "import os, sys; sys.path.insert(0, 'lessons'); os.environ['SGD_SUBMISSION'] = sys.argv[1]\n"
+        "import lesson_support as s\n"
+        "try:\n    s.need('mse')\nexcept s.StepNotDone as exc:\n    print(exc.message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(stub)], cwd=release, capture_output=True, text=True)
+    assert done.stdout.strip().endswith("Check it with: pytest -m mse"), done.stdout + done.stderr
 
 
 def test_no_hidden_checks(release: Path) -> None:

@@ -5,7 +5,10 @@
 - `need("mse", ...)` checks that the named functions are implemented; if one is not, it
   stops the notebook with a one-line hint instead of a traceback.
 - `savefig("name")` saves the current figure as PNG into `LESSON_FIGURES` (default:
-  `exercises/lessons/figures/`) and shows it inline.
+  `lessons/figures/`) and shows that PNG inline, whatever matplotlib backend the kernel runs.
+
+The same file serves the kit (exercises/lessons/, grader/ two folders up) and the student
+release (lessons/, grader/ one folder up): hints name the `pytest` command of the layout.
 """
 
 from __future__ import annotations
@@ -21,26 +24,20 @@ from typing import Any
 import torch
 
 LESSONS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = LESSONS_DIR.parents[1]
+RELEASE = (LESSONS_DIR.parent / "grader").is_dir()
+"""True in the student release (lessons/ beside sgd.py and grader/), False in the kit."""
+REPO_ROOT = LESSONS_DIR.parent if RELEASE else LESSONS_DIR.parents[1]
 DEFAULT_SUBMISSION = LESSONS_DIR.parent / "sgd.py"
 DEFAULT_FIGURES = LESSONS_DIR / "figures"
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 
-# Which step of SGD each function belongs to (mirrors grader/contract.py); the step is
-# also the pytest marker that checks it: `pytest exercises -m <step>`.
-FUNCTION_STEP: dict[str, str] = {
-    "init_params": "init",
-    "predict": "predict",
-    "mse": "mse",
-    "mse_grad": "gradient",
-    "sgd_step": "step",
-    "minibatches": "minibatch",
-    "momentum_step": "momentum",
-    "exponential_decay": "schedule",
-    "step_decay": "schedule",
-    "linear_decay": "schedule",
-    "cosine_decay": "schedule",
-    "train": "train",
-}
+from grader.contract import FUNCTION_STEP  # noqa: E402 - which step each function belongs to
+
+
+def check_command(step: str) -> str:
+    """The command that checks one step: its step name is also its pytest marker."""
+    return f"pytest -m {step}" if RELEASE else f"pytest exercises -m {step}"
 
 
 class LessonStop(Exception):
@@ -62,7 +59,7 @@ class StepNotDone(LessonStop):
         self.step = FUNCTION_STEP.get(function, function)
         super().__init__(
             f"⏸ Step '{self.step}' is not done yet: implement {function} in {_show(path)}, "
-            f"then re-run this notebook. Check it with: pytest exercises -m {self.step}"
+            f"then re-run this notebook. Check it with: {check_command(self.step)}"
         )
 
 
@@ -171,22 +168,22 @@ def figures_dir() -> Path:
 
 
 def savefig(name: str, fig: Any = None) -> Path:
-    """Save `fig` (default: the current figure) as <figures>/<name>.png and show it."""
+    """Save `fig` (default: the current figure) as <figures>/<name>.png and show it.
+
+    In a notebook the saved PNG itself is displayed and the figure closed, so it shows
+    inline whatever backend the kernel started with (e.g. MPLBACKEND=Agg on a server)."""
     import matplotlib
     import matplotlib.pyplot as plt
 
     fig = fig if fig is not None else plt.gcf()
     path = figures_dir() / f"{name}.png"
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    backend = matplotlib.get_backend().lower()
-    if "inline" in backend:
-        plt.show()
-    elif _in_kernel():  # a notebook with a non-inline backend (e.g. MPLBACKEND=Agg)
-        from IPython.display import display
+    if _in_kernel():
+        from IPython.display import Image, display
 
-        display(fig)
+        display(Image(filename=str(path)))
         plt.close(fig)
-    elif backend == "agg":
+    elif matplotlib.get_backend().lower() == "agg":
         plt.close(fig)  # headless script: nothing to show
     else:
         plt.show()

@@ -66,8 +66,13 @@ class Plan:
         return names
 
 
+NO_BWRAP = "SGD_NO_BWRAP"
+"""Set this environment variable to 1 to grade as on a machine without bubblewrap."""
+
+
 def detect(hidden: Sequence[str] = (), *, bubblewrap: bool = True) -> Plan:
-    """What this machine offers: bubblewrap (if it works here), root, seccomp."""
+    """What this machine offers: bubblewrap (if it works here and is not switched off), root, seccomp."""
+    bubblewrap = bubblewrap and os.environ.get(NO_BWRAP, "") != "1"
     return Plan(
         bwrap=_working_bwrap() if bubblewrap and LINUX else None,
         root=os.geteuid() == 0,
