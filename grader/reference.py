@@ -6,7 +6,6 @@ do not use the reference run.
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib.util
 import re
@@ -36,29 +35,13 @@ def reference() -> ModuleType:
 
 
 @functools.cache
-def helpers_source(step: str) -> str:
-    """Source defining the reference version of every contract function outside `step`.
-
-    The sandbox runs this next to a submission, so that while `step` is checked, the
-    submission's other functions are the reference ones. The reference of `step`
-    itself is left out, so a submission can never reach it."""
-    tree = ast.parse(SOLUTION.read_text())
-    excluded = set(functions_of(step))
-    kept = [
-        node
-        for node in tree.body
-        if isinstance(node, (ast.Import, ast.ImportFrom))
-        or (isinstance(node, ast.FunctionDef) and node.name in FUNCTION_STEP and node.name not in excluded)
-    ]
-    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
-
-
-@functools.cache
 def helpers(step: str) -> dict:
-    """The functions of `helpers_source(step)`, compiled in this process."""
-    namespace: dict = {}
-    exec(compile(helpers_source(step), f"<reference helpers for {step}>", "exec"), namespace)  # noqa: S102
-    return {name: namespace[name] for name in FUNCTION_STEP if name in namespace and name not in functions_of(step)}
+    """The reference version of every contract function outside `step`: while `step` is
+    checked, these answer the submission's calls to its other functions (in this process for
+    `pytest`; in the sandbox's reference process for grading, never inside a worker). The
+    reference of `step` itself is left out, so a submission can never reach it."""
+    excluded = set(functions_of(step))
+    return {name: getattr(reference(), name) for name in FUNCTION_STEP if name not in excluded}
 
 
 def solution_lines() -> set[str]:

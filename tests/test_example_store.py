@@ -89,7 +89,7 @@ def test_workers_cannot_read_the_store() -> None:
     recorded_examples(checks_for()[0], DEFAULT_SEED)  # the store exists
     (path,) = example_store.cache_dir().glob(f"examples-{DEFAULT_SEED}-{example_store.key(DEFAULT_SEED)}.sgw")
     with open_sandbox() as sandbox:
-        sub = sandbox.submission(PEEK, lambda step: "")
+        sub = sandbox.submission(PEEK, lambda step: {})
         (result,) = sub.run([Call("peek", (str(path),))])
         sub.close()
     if {"bwrap", "mountns"} & set(sandbox.layers):  # without either, nothing can be hidden

@@ -48,7 +48,7 @@ def graded():
         for label, path in (("reference", reference.SOLUTION), ("buggy", BUGGY)):
             source, file = read_source(path)
             report = grade_source(source, file.name, sandbox)
-            submission = sandbox.submission(source, reference.helpers_source)
+            submission = sandbox.submission(source, reference.helpers)
             try:
                 plot_data = report.extra.get("plots") or plots.collect(submission)
             finally:

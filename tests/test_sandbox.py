@@ -7,6 +7,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import socket
 import struct
@@ -21,6 +22,7 @@ from conftest import processes_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader import reference
 from grader.sandbox import isolation, wire
 from grader.sandbox.client import Limits, Sandbox
 from grader.sandbox.protocol import Call, Gen, LrTable, Result, Unsupported, execute
@@ -41,8 +43,8 @@ def source(name: str) -> str:
     return (HOSTILE / f"{name}.py").read_text()
 
 
-def no_helpers(step: str) -> str:
-    return ""
+def no_helpers(step: str) -> dict:
+    return {}
 
 
 def assert_predict_ok(result: Result) -> None:
@@ -378,7 +380,7 @@ def test_runs_calls_like_execute_does(sandbox: Sandbox) -> None:
 
 
 def test_isolate_replaces_other_steps_with_helpers(sandbox: Sandbox) -> None:
-    helpers = {"predict": "import torch\n\ndef mse(preds, targets):\n    return torch.tensor(-1.0)\n"}
+    helpers = {"predict": {"mse": lambda preds, targets: torch.tensor(-1.0)}}
     sub = sandbox.submission(REFERENCE, helpers.__getitem__)
     assert sub.run([MSE], isolate="predict")[0].value.item() == -1.0
     assert_mse_ok(sub.run([MSE])[0])
@@ -544,6 +546,29 @@ def test_solutions_are_out_of_reach(sandbox: Sandbox) -> None:
     if "bwrap" in sandbox.layers:  # bubblewrap shows the worker nothing of the kit
         assert peek.value.startswith("unreadable"), peek
     assert_mse_ok(mse)
+
+
+def solution_patterns(source: str) -> list[str]:
+    """A regular expression per solution line absent from `source`, whose own text never matches it."""
+    return [f"[{line[0]}]{re.escape(line[1:])}" for line in sorted(reference.solution_lines()) if line not in source]
+
+
+def test_a_worker_holds_nothing_of_the_reference(sandbox: Sandbox) -> None:
+    hostile = source("search_process")
+    sub = sandbox.submission(hostile, reference.helpers)
+    found, quoted, mse = sub.run(
+        [Call("search", (solution_patterns(hostile),)), Call("quote_helpers"), MSE], isolate="mse"
+    )
+    assert found.value == [], found
+    assert quoted.ok and not [
+        line for line in reference.solution_lines() if any(line in q for q in quoted.value.values())
+    ]
+    assert_mse_ok(mse)
+    sub.close()
+    planted = sandbox.submission(reference.SOLUTION.read_text() + "\n" + hostile, reference.helpers)
+    (found,) = planted.run([Call("search", (solution_patterns(hostile),))], isolate="mse")
+    assert found.value and found.value[0].startswith("memory:"), "the search must find the solution when it is there"
+    planted.close()
 
 
 def test_no_network_even_on_loopback(sandbox: Sandbox) -> None:

@@ -1,16 +1,19 @@
 """The trusted side of the sandbox: start the zygote, hand it jobs, judge nothing.
 
     with Sandbox(Limits(call_timeout_s=2)) as sandbox:
-        sub = sandbox.submission(source, helpers_source)
+        sub = sandbox.submission(source, reference.helpers)
         results = sub.run([Call("mse", (preds, targets))], isolate="mse")
 
 Every byte from a worker is hostile: it is decoded by `wire.decode` under a deadline,
-and every `Result` is checked before it is returned.
+and every `Result` is checked before it is returned. While `isolate=step` runs, the
+submission's calls to other steps' functions are proxies, answered over the worker's own
+connection to the `oracle` (a reference process), never by reference code inside the worker.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import random
 import select
@@ -22,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from grader.sandbox import isolation, launcher, wire
+from grader.sandbox.oracle import Helpers, Oracle
 from grader.sandbox.protocol import Call, Result
 
 
@@ -86,6 +90,7 @@ class Sandbox:
         self._changed = threading.Condition(self._lock)
         self._submissions: list[SandboxedSubmission] = []
         self._closed = False
+        self._oracle: Oracle | None = None
         self._ctl, self._proc, self._stderr = launched.ctl, launched.proc, launched.stderr
         started = launched.started
         try:
@@ -106,12 +111,12 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def submission(self, source: str, helpers_source: Callable[[str], str]) -> SandboxedSubmission:
-        """A submission whose code is `source`; `helpers_source(step)` gives the reference
-        functions for `run(..., isolate=step)`."""
+    def submission(self, source: str, helpers: Helpers | None = None) -> SandboxedSubmission:
+        """A submission whose code is `source`; `helpers(step)` gives the functions that answer
+        its calls to other steps' functions during `run(..., isolate=step)`."""
         if self._closed:
             raise SandboxError("the sandbox is closed")
-        sub = SandboxedSubmission(self, source, helpers_source)
+        sub = SandboxedSubmission(self, source, helpers)
         with self._lock:
             self._submissions = [s for s in self._submissions if not s.closed] + [sub]
         return sub
@@ -125,6 +130,8 @@ class Sandbox:
             submissions, self._submissions = self._submissions, []
         for sub in submissions:
             sub.close()
+        if self._oracle is not None:
+            self._oracle.close()
         try:
             self._ctl.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -138,6 +145,15 @@ class Sandbox:
             self._proc.kill()
             self._proc.wait()
         self._stderr.close()
+
+    def oracle(self, helpers: Helpers) -> Oracle:
+        """The reference process that answers with `helpers` (one at a time)."""
+        with self._lock:
+            if self._oracle is None or self._oracle.helpers is not helpers:
+                if self._oracle is not None:
+                    self._oracle.close()
+                self._oracle = Oracle(helpers, self.limits.message_bytes)
+            return self._oracle
 
     def _zygote_stderr(self) -> str:
         self._stderr.seek(0)
@@ -170,7 +186,7 @@ class Sandbox:
             self._closed = True
             self._changed.notify_all()
 
-    def _spawn(self, sock: socket.socket) -> int:
+    def _spawn(self, sock: socket.socket, oracle: socket.socket | None = None) -> int:
         job = next(self._jobs)
         limits = isolation.WorkerLimits(
             memory_bytes=self.limits.memory_bytes,
@@ -185,7 +201,7 @@ class Sandbox:
         with self._lock:
             if self._closed:
                 raise SandboxError("the sandbox is closed")
-            socket.send_fds(self._ctl, [wire.encode(message)], [sock.fileno()])
+            socket.send_fds(self._ctl, [wire.encode(message)], [sock.fileno()] + ([oracle.fileno()] if oracle else []))
         return job
 
     def _kill(self, jobs: list[int], *, wait_s: float = 5.0) -> None:
@@ -211,8 +227,8 @@ class _Worker:
 class SandboxedSubmission:
     """A submission whose functions run in sandboxed workers; implements `protocol.Submission`."""
 
-    def __init__(self, sandbox: Sandbox, source: str, helpers_source: Callable[[str], str]) -> None:
-        self._sandbox, self._source, self._helpers_source = sandbox, source, helpers_source
+    def __init__(self, sandbox: Sandbox, source: str, helpers: Helpers | None) -> None:
+        self._sandbox, self._source, self._helpers = sandbox, source, helpers
         self._workers: dict[str | None, _Worker] = {}
         self._spent = 0.0
         self._spent_by_step: dict[str | None, float] = {}
@@ -268,6 +284,8 @@ class SandboxedSubmission:
         except _Failed as failure:
             if failure.error_type == "Timeout" and len(results) < len(calls):
                 self._hung.add(calls[len(results)].fn)
+                if self._helpers_for(isolate):  # the reference process may be what hangs
+                    self._sandbox.oracle(self._helpers).close()
             self._drop(isolate)
             if failure.error_type == "ImportError":
                 return [Result(error_type="ImportError", error=failure.error) for _ in calls]
@@ -304,18 +322,21 @@ class SandboxedSubmission:
     def _start(self, isolate: str | None) -> _Worker:
         self._drop(*self._workers)  # checks come step by step: the other steps' workers are done
         limits = self._sandbox.limits
+        helpers = self._helpers_for(isolate)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        oracle = self._sandbox.oracle(self._helpers).connect(isolate) if helpers else None
         try:
-            job = self._sandbox._spawn(theirs)
+            job = self._sandbox._spawn(theirs, oracle)
         finally:
             theirs.close()
+            if oracle is not None:
+                oracle.close()
         worker = _Worker(job, ours)
         self._workers[isolate] = worker
-        helpers = self._helpers_source(isolate) if isolate is not None else None
         message = {
             "op": "job",
             "source": self._source,
-            "helpers": helpers,
+            "proxies": {name: inspect.isgeneratorfunction(fn) for name, fn in helpers.items()},
             "output_bytes": limits.output_bytes,
             "message_bytes": limits.message_bytes,
         }
@@ -337,6 +358,9 @@ class SandboxedSubmission:
             self.import_error = ready
             raise _Failed("ImportError", ready)
         return worker
+
+    def _helpers_for(self, isolate: str | None) -> dict[str, Callable]:
+        return dict(self._helpers(isolate)) if isolate is not None and self._helpers is not None else {}
 
     def _handshake(self, worker: _Worker, message: dict, deadline: float) -> str | None:
         self._send(worker, message, deadline)
@@ -376,10 +400,10 @@ class SandboxedSubmission:
                 raise _Failed("WorkerCrashed", self._crash_status(worker))
             if time.monotonic() >= deadline:
                 raise TimeoutError
+        max_bytes = self._sandbox.limits.message_bytes
         try:
             message = wire.decode(
-                wire.recv_frame(worker.sock, deadline=deadline, max_bytes=self._sandbox.limits.message_bytes),
-                max_bytes=self._sandbox.limits.message_bytes,
+                wire.recv_frame(worker.sock, deadline=deadline, max_bytes=max_bytes), max_bytes=max_bytes
             )
         except TimeoutError:
             raise

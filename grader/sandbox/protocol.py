@@ -34,6 +34,14 @@ class Gen:
 
 
 @dataclass(frozen=True)
+class GenState:
+    """A `torch.Generator`'s device and state, travelling with a call to another step's function."""
+
+    device: str
+    state: torch.Tensor
+
+
+@dataclass(frozen=True)
 class LrTable:
     """A learning rate given as a function of the epoch: `lr(epoch) = values[epoch]`."""
 
@@ -149,6 +157,18 @@ def tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, dict):
         return [t for v in value.values() for t in tensors_in(v)]
     return []
+
+
+def replace_tensors(value: Any, tensors: collections.abc.Iterator[Any]) -> Any:
+    """`value` with its tensors (in `tensors_in` order) replaced by the next items of `tensors`."""
+    if isinstance(value, torch.Tensor):
+        return next(tensors)
+    if isinstance(value, (list, tuple)):
+        items = [replace_tensors(v, tensors) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {k: replace_tensors(v, tensors) for k, v in value.items()}
+    return value
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox.protocol import Call, Gen, LrTable, Result, Unsupported
+from grader.sandbox.protocol import Call, Gen, GenState, LrTable, Result, Unsupported
 
 MAGIC = b"SGW1"
 MAX_MESSAGE_BYTES = 256 * 2**20
@@ -26,6 +26,11 @@ MAX_MESSAGE_BYTES = 256 * 2**20
 MAX_HEADER_BYTES = 32 * 2**20
 MAX_DEPTH = 32
 MAX_DIMS = 16
+MAX_DIM_SIZE = 2**31
+MAX_NUMEL = 2**34
+"""No dimension of a tensor may exceed MAX_DIM_SIZE, nor its element count MAX_NUMEL (empty ones included)."""
+SHORT_STRING = 256
+"""Longer strings travel as UTF-8 buffers (JSON would escape them up to 6 bytes a character)."""
 MAX_REPEAT = 100_000
 """The most times one `Call` may repeat."""
 
@@ -81,11 +86,15 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
     if isinstance(value, float):
         return ["f", value.hex()]
     if isinstance(value, str):
-        return ["s", value]
+        return _encode_str(value, buffers)
     if isinstance(value, torch.Tensor):
         return _encode_tensor(value, buffers)
     if isinstance(value, torch.dtype):
         return ["dt", _dtype_name(value)]
+    if isinstance(value, torch.device):
+        return ["dv", str(value)]
+    if type(value).__module__ == "numpy" and type(value).__name__ == "ndarray":
+        return _encode_numpy(value, buffers)
     if isinstance(value, list):
         return ["l", [_encode(v, buffers, d) for v in value]]
     if isinstance(value, tuple):
@@ -96,6 +105,8 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
         return ["d", [[k, _encode(v, buffers, d)] for k, v in value.items()]]
     if isinstance(value, Gen):
         return ["G", str(int(value.seed)), str(value.key), str(value.device)]
+    if isinstance(value, GenState):
+        return ["GS", str(value.device), _encode_tensor(value.state, buffers)]
     if isinstance(value, LrTable):
         return ["LR", [float(v).hex() for v in value.values]]
     if isinstance(value, Unsupported):
@@ -117,6 +128,22 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
             bool(value.mutated),
         ]
     raise WireError(f"cannot encode a {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _encode_numpy(array: Any, buffers: list[bytes]) -> list:
+    try:
+        tensor = torch.from_numpy(array.copy())
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"cannot encode a numpy array of dtype {array.dtype}") from exc
+    _, name, shape, _, index = _encode_tensor(tensor, buffers)
+    return ["N", name, shape, index]
+
+
+def _encode_str(value: str, buffers: list[bytes]) -> list:
+    if len(value) <= SHORT_STRING:
+        return ["s", value]
+    buffers.append(value.encode("utf-8", "surrogatepass"))
+    return ["S", len(buffers) - 1]
 
 
 def _opt_str(value: Any) -> str | None:
@@ -141,7 +168,7 @@ def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> list:
                 t = t.to_dense()
             t = t.resolve_conj().resolve_neg().to("cpu").contiguous().as_subclass(torch.Tensor)
     raw = t.reshape(-1).view(torch.uint8)
-    buffers.append(raw.numpy().tobytes())
+    buffers.append(raw.numpy().tobytes() if raw.numel() else b"")
     return ["T", name, list(t.shape), str(tensor.device), len(buffers) - 1]
 
 
@@ -176,7 +203,12 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE
     if pos != len(view):
         raise WireError(f"buffers add up to {pos} bytes but the message has {len(view)}")
     reader = _Reader(view, sizes, offsets)
-    value = reader.node(header["root"], 0)
+    try:
+        value = reader.node(header["root"], 0)
+    except WireError:
+        raise
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - whatever torch or Python make of forged fields
+        raise WireError(f"malformed message ({type(exc).__name__}: {str(exc)[:100]})") from None
     if not all(reader.used):
         raise WireError("message has unused buffers")
     return value
@@ -216,6 +248,30 @@ class _Reader:
     def _dtype(self, d: int, name: str) -> torch.dtype:
         return _dtype(name)
 
+    def _torch_device(self, d: int, name: str) -> torch.device:
+        if len(name) > 40:
+            raise WireError("device name too long")
+        return torch.device(name)
+
+    def _long_str(self, d: int, index: int) -> str:
+        return bytes(self._buffer(index)).decode("utf-8", "surrogatepass")
+
+    def _numpy(self, d: int, dtype_name: str, shape: list, index: int) -> Any:
+        return self._tensor(d, dtype_name, shape, "cpu", index).numpy()
+
+    def _gen_state(self, d: int, device: str, state: list) -> GenState:
+        tensor = self.node(state, d)
+        if not isinstance(tensor, torch.Tensor) or tensor.dtype != torch.uint8 or tensor.dim() != 1:
+            raise WireError("malformed generator state")
+        return GenState(device, tensor.cpu())
+
+    def _buffer(self, index: int) -> memoryview:
+        if not 0 <= index < len(self.sizes) or self.used[index]:
+            raise WireError("buffer index out of range or used twice")
+        self.used[index] = True
+        start = self.offsets[index]
+        return self.view[start : start + self.sizes[index]]
+
     def _list(self, d: int, items: list) -> list:
         return [self.node(v, d) for v in items]
 
@@ -252,17 +308,14 @@ class _Reader:
 
     def _tensor(self, d: int, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
         dtype = _dtype(dtype_name)
-        if len(shape) > MAX_DIMS or not all(type(s) is int and s >= 0 for s in shape):
+        if len(shape) > MAX_DIMS or not all(type(s) is int and 0 <= s <= MAX_DIM_SIZE for s in shape):
             raise WireError(f"bad tensor shape {_short(shape)}")
-        if not 0 <= index < len(self.sizes) or self.used[index]:
-            raise WireError("tensor buffer index out of range or used twice")
-        self.used[index] = True
-        if math.prod(shape) * _ITEMSIZE[dtype] != self.sizes[index]:
-            raise WireError(
-                f"tensor of shape {shape} and dtype {dtype_name} does not match its {self.sizes[index]}-byte buffer"
-            )
-        start = self.offsets[index]
-        chunk = bytearray(self.view[start : start + self.sizes[index]])
+        if math.prod(max(s, 1) for s in shape) > MAX_NUMEL:
+            raise WireError(f"tensor shape {_short(shape)} is too large")
+        buffer = self._buffer(index)
+        if math.prod(shape) * _ITEMSIZE[dtype] != len(buffer):
+            raise WireError(f"tensor of shape {shape} and dtype {dtype_name} != {len(buffer)} bytes")
+        chunk = bytearray(buffer)
         raw = torch.frombuffer(chunk, dtype=torch.uint8) if chunk else torch.empty(0, dtype=torch.uint8)
         if dtype == torch.bool and bool((raw > 1).any()):
             raise WireError("bool tensor holds bytes other than 0 and 1")
@@ -280,6 +333,10 @@ _NODE_FIELDS: dict[str, tuple[tuple[type, ...], ...]] = {
     "s": (_STR,),
     "T": (_STR, (list,), _STR, (int,)),
     "dt": (_STR,),
+    "dv": (_STR,),
+    "S": ((int,),),
+    "N": (_STR, (list,), (int,)),
+    "GS": (_STR, (list,)),
     "l": ((list,),),
     "t": ((list,),),
     "d": ((list,),),
@@ -298,6 +355,10 @@ _NODE_READERS = {
     "s": "_plain",
     "T": "_tensor",
     "dt": "_dtype",
+    "dv": "_torch_device",
+    "S": "_long_str",
+    "N": "_numpy",
+    "GS": "_gen_state",
     "l": "_list",
     "t": "_tuple",
     "d": "_dict",
@@ -373,8 +434,11 @@ def send_frame(sock: socket.socket, payload: bytes, *, deadline: float | None = 
     """Send one length-prefixed message; raise `TimeoutError` past `deadline` (`time.monotonic`)."""
     sock.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.001))
     try:
-        sock.sendall(_FRAME.pack(len(payload)))
-        sock.sendall(payload)
+        if len(payload) <= 2**20:  # one send, one wake-up of the peer
+            sock.sendall(_FRAME.pack(len(payload)) + payload)
+        else:
+            sock.sendall(_FRAME.pack(len(payload)))
+            sock.sendall(payload)
     finally:
         sock.settimeout(None)
 

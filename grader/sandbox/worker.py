@@ -4,22 +4,26 @@ Run as `python -m grader.sandbox.worker --fd N --plan JSON` (inside bubblewrap w
 available). Fd N is a SOCK_SEQPACKET control socket to the trusted side, carrying
 wire-encoded dicts:
 
-- trusted -> zygote: `{"op": "spawn", "job", "uid", "limits"}` with one fd attached
-  (the worker's end of a fresh socketpair), and `{"op": "kill", "job"}`;
+- trusted -> zygote: `{"op": "spawn", "job", "uid", "limits"}` with the worker's end of a
+  fresh socketpair attached (and, to check a step, its end of a connection to the oracle),
+  and `{"op": "kill", "job"}`;
 - zygote -> trusted: `{"op": "hello", "layers"}` once, and `{"op": "exited", "job",
   "status"}` when a worker is gone together with everything it started.
 
 A worker talks to the trusted side only over its own socket, with length-prefixed
-wire messages: it receives `{"op": "job", "source", "helpers", "output_bytes", "message_bytes"}`, answers
+wire messages: it receives `{"op": "job", "source", "proxies", "output_bytes", "message_bytes"}`, answers
 `{"op": "ready", "import_error", "out"}`, then for each `{"op": "run", "calls"}` sends
 `{"op": "results", "results", "out"}` messages, in order, until every call has its result
-(see FLUSH_AFTER_S for when a batch of results is sent).
+(see FLUSH_AFTER_S for when a batch of results is sent). Meanwhile, the proxies of other steps'
+functions (`proxies`: name -> is a generator function) send `{"op": "helper", ...}` requests
+to the worker's own connection to the oracle (a second fd) and wait for their answers (see
+`proxy`). No reference code ever reaches a worker.
 """
 
 from __future__ import annotations
 
 import argparse
-import builtins
+import functools
 import gc
 import io
 import json
@@ -38,7 +42,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox import isolation, wire
+from grader.sandbox import isolation, proxy, wire
 from grader.sandbox.protocol import Result, execute, tensors_in
 
 WORK_DIR = "/tmp"
@@ -115,7 +119,7 @@ class Zygote:
                 os.read(self.wake_r, 4096)
             self.reap()
             if self.ctl in ready:
-                data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 1)
+                data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 2)
                 if not data:
                     break
                 self.handle(wire.decode(data), fds)
@@ -125,15 +129,16 @@ class Zygote:
             self.reap(block=True)
 
     def handle(self, message: Any, fds: list[int]) -> None:
-        if message.get("op") == "spawn" and len(fds) == 1:
-            self.spawn(message["job"], fds[0], message["uid"], isolation.WorkerLimits(**message["limits"]))
+        if message.get("op") == "spawn" and len(fds) in (1, 2):
+            self.spawn(message["job"], fds, message["uid"], isolation.WorkerLimits(**message["limits"]))
         elif message.get("op") == "kill" and not fds:
             if message["job"] in self.jobs:
                 self.kill(message["job"])
         else:
             raise SystemExit(f"zygote: unexpected control message {message!r}")
 
-    def spawn(self, job: int, fd: int, uid: int | None, limits: isolation.WorkerLimits) -> None:
+    def spawn(self, job: int, fds: list[int], uid: int | None, limits: isolation.WorkerLimits) -> None:
+        """Fork a worker on `fds`: its socket to the trusted side, and maybe one to the oracle."""
         tmp = _tmp_dir(job)
         pid = os.fork()
         if pid == 0:
@@ -145,12 +150,14 @@ class Zygote:
                     (self.killer.stdin.fileno(), self.killer.stdout.fileno()) if self.killer else ()
                 ):
                     os.close(f)
-                code = _worker(socket.socket(fileno=fd), self.plan, uid, limits, tmp)
+                sockets = [socket.socket(fileno=fd) for fd in fds]
+                code = _worker(sockets[0], sockets[1] if len(sockets) > 1 else None, self.plan, uid, limits, tmp)
             except BaseException:  # noqa: BLE001 - a worker must never return into the zygote's loop
                 traceback.print_exc()  # to the zygote's stderr until the worker redirects fd 2
             finally:
                 os._exit(code)
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
         self.jobs[job] = _Job(pid, uid, tmp)
 
     def reap(self, *, block: bool = False) -> None:
@@ -244,7 +251,12 @@ def _process_parents() -> dict[int, int]:
 
 
 def _worker(
-    sock: socket.socket, plan: isolation.Plan, uid: int | None, limits: isolation.WorkerLimits, tmp: str
+    sock: socket.socket,
+    oracle: socket.socket | None,
+    plan: isolation.Plan,
+    uid: int | None,
+    limits: isolation.WorkerLimits,
+    tmp: str,
 ) -> int:
     """Run one job in this freshly forked process; returns the exit code."""
     os.setsid()
@@ -268,7 +280,10 @@ def _worker(
     job = wire.decode(wire.recv_frame(sock))
     out = CappedWriter(job["output_bytes"])
     sys.stdout = sys.stderr = out
-    namespace, import_error = _load(job["source"], job["helpers"], tmp)
+    proxies = (
+        proxy.make_proxies(job["proxies"], functools.partial(_ask, oracle, job["message_bytes"])) if oracle else {}
+    )
+    namespace, import_error = _load(job["source"], proxies, tmp)
     _send(sock, {"op": "ready", "import_error": import_error, "out": out.take()})
     while True:
         try:
@@ -290,30 +305,31 @@ def _worker(
         _send_results(sock, pending, out.take(), job["message_bytes"])
 
 
-def _load(source: str, helpers: str | None, tmp: str) -> tuple[dict[str, Any], str | None]:
-    """Import the submission as module `sgd`, then put the reference helpers' functions in it."""
+def _load(source: str, proxies: dict[str, Any], tmp: str) -> tuple[dict[str, Any], str | None]:
+    """Import the submission as module `sgd`, then put the proxies in it."""
     path = os.path.join(tmp, "sgd.py")
     module = types.ModuleType("sgd")
     module.__file__ = path
     sys.modules["sgd"] = module
     try:
-        with open(path, "w") as f:
+        with open(path, "w", encoding="utf-8") as f:
             f.write(source)
         exec(compile(source, path, "exec"), module.__dict__)
     except SyntaxError as exc:
         return {}, f"SyntaxError: {exc.msg} (sgd.py, line {exc.lineno})"
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything at import
         return {}, _describe_exception(exc, path)
-    if helpers is not None:
-        scope: dict[str, Any] = {"__name__": "sgd_reference", "__builtins__": builtins}
-        try:
-            exec(compile(helpers, "<reference>", "exec"), scope)
-        except BaseException as exc:  # noqa: BLE001
-            return {}, f"the reference helpers failed to load: {type(exc).__name__}: {exc}"
-        for name, obj in scope.items():
-            if isinstance(obj, types.FunctionType) and obj.__globals__ is scope:
-                module.__dict__[name] = obj
+    module.__dict__.update(proxies)
     return module.__dict__, None
+
+
+def _ask(sock: socket.socket, max_bytes: int, request: dict) -> dict:
+    """A proxy's round trip to the oracle."""
+    wire.send_frame(sock, wire.encode(request, max_bytes=max_bytes))
+    answer = wire.decode(wire.recv_frame(sock, max_bytes=max_bytes), max_bytes=max_bytes)
+    if not isinstance(answer, dict) or answer.get("op") != "answer":
+        raise RuntimeError("the grader sent no answer")
+    return answer
 
 
 def _describe_exception(exc: BaseException, path: str) -> str:
