@@ -186,7 +186,7 @@ def read_grades(out: Path) -> dict[str, dict]:
 
 
 def failing_steps(out: Path, student: str) -> set[str]:
-    results = json.loads((out / student / "results.json").read_text())
+    results = json.loads((out / "students" / student / "results.json").read_text())
     return {t["tags"][0] for t in results.get("tests", []) if t["status"] == "failed"}
 
 
@@ -215,7 +215,7 @@ def verdict_problems(entries: list[Entry], out: Path) -> list[str]:
 
 def execution_times(out: Path, entries: list[Entry]) -> list[float]:
     """Each student's execution_time from results.json: the worker seconds grade_source took."""
-    return [json.loads((out / e.student / "results.json").read_text())["execution_time"] for e in entries]
+    return [json.loads((out / "students" / e.student / "results.json").read_text())["execution_time"] for e in entries]
 
 
 def totals(out: Path) -> dict[str, str]:

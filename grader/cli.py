@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from grader import DEFAULT_SEED
 from grader.sandbox.launcher import Launch, launch_for_grading
+from grader.text import for_console
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -65,7 +67,7 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
     settings = Settings(
         Path(args.out), device=device, seed=args.seed, rubric=args.rubric, force=args.force, limits=_limits(args)
     )
-    total = len(discover(Path(args.submission)))
+    roster = discover(Path(args.submission))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -75,38 +77,48 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("grading", total=total)
+        task = bar.add_task("grading", total=len(roster.students))
 
         def advance(name: str, results: dict, cached: bool) -> None:
-            bar.update(task, advance=1, description=f"grading ({name}{', unchanged' if cached else ''})")
+            description = f"grading ({for_console(name)}{', unchanged' if cached else ''})"
+            bar.update(task, advance=1, description=description)
 
-        rows = grade_class(Path(args.submission), settings, jobs=args.jobs or default_jobs(), progress=advance)
+        jobs = args.jobs or default_jobs()
+        rows = grade_class(Path(args.submission), settings, jobs=jobs, progress=advance, roster=roster)
         bar.update(task, description="graded")
-    print_class_summary(rows, settings.out, console)
+    print_class_summary(rows, settings.out, console, roster.skipped)
     from grader.reporters.class_report import terminal_summary, write_class_report
 
     terminal_summary(rows, console)
-    console.print(f"class report: {write_class_report(rows, settings.out)}")
+    report = write_class_report(rows, settings.out, skipped=roster.skipped)
+    console.print(f"class report: {for_console(report)}", soft_wrap=True, highlight=False)
     return 0
 
 
-def print_class_summary(rows, out: Path, console: Console) -> None:
+def print_class_summary(rows: Sequence, out: Path, console: Console, skipped: Sequence = ()) -> None:
+    """Counts, mean points per step, each student not graded with why, and each entry skipped.
+    Students' names and messages are shown as plain text, never as markup or escape sequences."""
     from statistics import mean
 
     from grader.contract import STEPS
 
     graded = [r for r in rows if r.status == "graded"]
-    console.print(f"{len(rows)} students, {len(graded)} graded; grades in {out / 'grades.csv'}")
+    where = for_console(out / "grades.csv")
+    console.print(f"{len(rows)} students, {len(graded)} graded; grades in {where}", soft_wrap=True, highlight=False)
     if graded:
         per_step = "  ".join(f"{s} {mean(r.step_points()[s] for r in graded):.1f}" for s in STEPS)
         console.print(f"mean points per step: {per_step}", soft_wrap=True)
     for row in rows:
         if row.status != "graded":
             console.print(
-                f"[yellow]{row.student}[/]: {row.status}: {row.results.get('output', '')}",
+                f"[yellow]{for_console(row.student)}[/]: {row.status}: {for_console(row.results.get('output', ''))}",
                 soft_wrap=True,
                 highlight=False,
             )
+    for entry in skipped:
+        console.print(
+            f"skipped {for_console(entry.entry)}: {for_console(entry.reason)}", soft_wrap=True, highlight=False
+        )
 
 
 def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
@@ -140,7 +152,7 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
         write_feedback(report, args.html)
     problem = report.load_error or (problems[0] if problems else None)
     if problem:
-        console.print(f"[red]error:[/] {file}: {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {for_console(file)}: {for_console(problem)}", highlight=False, soft_wrap=True)
         return 1
     return 0
 
@@ -266,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if not isinstance(exc, _input_errors()):
             raise
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[red]error:[/] {for_console(exc)}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")

@@ -6,7 +6,8 @@ In the container, `run_autograder` calls `python -m grader.gradescope_bundle`, w
 the upload in `$AUTOGRADER_ROOT/submission`, runs `python -m grader grade` on it, and writes
 `$AUTOGRADER_ROOT/results/results.json`: always, and always valid, whatever fails.
 
-This module uses the standard library only, so that it can report even a broken install.
+This module uses the standard library only (and grader.submission's reader, which does too), so
+that it can report even a broken install. The upload is read, never followed (see `find_upload`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -78,24 +80,43 @@ def build_bundle(out: str | Path, kit: Path = KIT) -> Path:
 
 
 def find_upload(folder: Path) -> tuple[Path | None, str]:
-    """The one sgd.py / sgd.ipynb anywhere in `folder`, or (None, why not) for a student to read."""
-    found = (
-        sorted(
-            path
-            for path in folder.rglob("*")
-            if path.name in UPLOAD_NAMES
-            and path.is_file()
-            and not any(part.startswith(".") or part == "__MACOSX" for part in path.relative_to(folder).parts)
-        )
-        if folder.is_dir()
-        else []
-    )
-    if len(found) == 1:
-        return found[0], ""
+    """The one sgd.py / sgd.ipynb anywhere in `folder`, or (None, why not) for a student to read.
+
+    The upload is walked without following links and the file checked as the grader reads it: a
+    sgd.py that is a symbolic link (to the bundle's solution, say), a FIFO or a device is refused."""
+    found = sorted(_candidates(folder)) if stat.S_ISDIR(_mode(folder)) else []
     if not found:
         return None, "No sgd.py or sgd.ipynb was found in your submission. Upload your sgd.py (or sgd.ipynb)."
-    names = ", ".join(p.relative_to(folder).as_posix() for p in found)
-    return None, f"Your submission holds more than one sgd.py / sgd.ipynb ({names}). Upload exactly one of them."
+    if len(found) > 1:
+        names = ", ".join(p.relative_to(folder).as_posix() for p in found)
+        return None, f"Your submission holds more than one sgd.py / sgd.ipynb ({names}). Upload exactly one of them."
+    from grader.submission import SubmissionError, locate
+
+    try:
+        return locate(found[0]), ""
+    except SubmissionError as exc:
+        shown = found[0].relative_to(folder).as_posix()
+        why = str(exc).replace(str(found[0]), shown)
+        return None, f"Your upload could not be read: {why}. Upload the file itself."
+
+
+def _mode(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
+def _candidates(folder: Path) -> list[Path]:
+    """Every entry named sgd.py / sgd.ipynb under `folder`, of any kind but a real folder; links
+    are listed, never followed, and hidden folders and __MACOSX are not searched."""
+    found = []
+    for where, folders, files in os.walk(folder, followlinks=False):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__MACOSX"]
+        for name in {*folders, *files} & set(UPLOAD_NAMES):
+            if not stat.S_ISDIR(_mode(Path(where) / name)):
+                found.append(Path(where) / name)
+    return found
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

@@ -90,9 +90,12 @@ def test_every_student_gets_a_row(graded):
     for line in table:
         assert float(line["total"]) == pytest.approx(sum(float(line[s]) for s in STEPS))
         assert float(line["total"]) == pytest.approx(rows[line["student"]].results["score"])
-    for name in rows:
-        assert (graded["settings"].out / name / "results.json").is_file()
-        assert (graded["settings"].out / name / "feedback.html").is_file()
+    for name, row in rows.items():
+        assert (graded["settings"].out / "students" / name / "results.json").is_file()
+        assert (graded["settings"].out / "students" / name / "feedback.html").is_file()
+        if row.status == "graded":
+            expected = "sgd.py" if name.startswith("correct-") else f"{name}.{'ipynb' if 'notebook' in name else 'py'}"
+            assert row.results["extra_data"]["graded_file"] == expected
     print(f"\nclass of {len(rows)} graded in {graded['seconds']:.1f} s with 2 jobs")
 
 
@@ -135,7 +138,7 @@ def test_broken_and_unusual_submissions_get_rows(graded):
 
 def test_nothing_outlives_grading(graded):
     assert processes_of(range(1_000_000, 2**32 - 1)) == []
-    assert not list(graded["settings"].out.glob("*/.*.tmp"))
+    assert not list(graded["settings"].out.glob("students/*/.*.tmp"))
 
 
 def test_rerun_grades_only_what_changed(graded):
@@ -161,14 +164,14 @@ def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.glob("*/results.json"))) < 2:
+    while time.monotonic() < deadline and len(list(out.glob("students/*/results.json"))) < 2:
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)  # the harshest interruption: no clean-up at all
     process.wait()
-    for results in out.glob("*/results.json"):
+    for results in out.glob("students/*/results.json"):
         json.loads(results.read_text())  # every file that exists is whole
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert len(list(csv.DictReader((out / "grades.csv").open()))) == 6
-    assert not list(out.glob("*/.*.tmp"))
+    assert not list(out.glob("students/*/.*.tmp")) and not list(out.glob(".*.tmp"))
     assert CORPUS.is_dir()

@@ -152,6 +152,11 @@ def test_find_upload(tmp_path: Path) -> None:
     (tmp_path / "sgd.py").write_text("")
     upload, why = find_upload(tmp_path)
     assert upload is None and "a/sgd.ipynb, sgd.py" in why
+    (tmp_path / "sgd.py").unlink()
+    (tmp_path / "a" / "sgd.ipynb").unlink()
+    (tmp_path / "a" / "sgd.py").symlink_to(SOLUTION)  # the bundle's own solution: never read
+    upload, why = find_upload(tmp_path)
+    assert upload is None and "a/sgd.py is a symbolic link: not read" in why
 
 
 def test_metadata_is_optional(tmp_path: Path) -> None:

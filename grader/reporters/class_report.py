@@ -23,6 +23,7 @@ from rich.table import Table
 
 from grader.contract import STEPS
 from grader.files import write_atomically
+from grader.text import for_console
 
 
 @dataclass
@@ -327,8 +328,21 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def class_report_html(rows: Iterable[Any], title: str = "SGD exercise: class report") -> str:
-    """The class report page: self-contained, students' names and error texts escaped."""
+def _skipped_section(skipped: Iterable[Any]) -> str:
+    """The entries of the class folder that got no row (`classroom.Skipped`s or (entry, reason) pairs)."""
+    pairs = [(s.entry, s.reason) if hasattr(s, "entry") else tuple(s) for s in skipped]
+    if not pairs:
+        return ""
+    rows = "".join(f"<tr><td>{_e(entry)}</td><td>{_e(reason)}</td></tr>" for entry, reason in pairs)
+    table = f"<table><thead><tr><th>entry</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>"
+    return f'<section class="card"><h2>Skipped entries of the class folder</h2>{table}</section>'
+
+
+def class_report_html(
+    rows: Iterable[Any], title: str = "SGD exercise: class report", skipped: Iterable[Any] = ()
+) -> str:
+    """The class report page: self-contained, students' names and error texts escaped, and the
+    class folder's `skipped` entries listed with why."""
     summaries = as_summaries(rows)
     graded = [r for r in summaries if r.graded]
     failed = [r for r in summaries if not r.graded]
@@ -403,14 +417,14 @@ def class_report_html(rows: Iterable[Any], title: str = "SGD exercise: class rep
         f"was found in: the misconceptions to teach again.</p>{diagnoses}</section>"
         f'<section class="card"><h2>Submissions with errors</h2>{errors}</section>'
         f'<section class="card"><h2>Students</h2>{students}</section>'
-        "</main></body></html>\n"
+        f"{_skipped_section(skipped)}</main></body></html>\n"
     )
 
 
-def write_class_report(rows: Iterable[Any], out_dir: str | Path) -> Path:
+def write_class_report(rows: Iterable[Any], out_dir: str | Path, skipped: Iterable[Any] = ()) -> Path:
     """Write OUT_DIR/report.html atomically; return its path."""
     path = Path(out_dir) / "report.html"
-    write_atomically(path, class_report_html(rows))
+    write_atomically(path, class_report_html(rows, skipped=skipped))
     return path
 
 
@@ -425,7 +439,7 @@ def terminal_summary(rows: Iterable[Any], console: Console | None = None, *, top
     for s in step_stats(summaries):
         colour = "red" if graded and s["none"] > len(graded) / 4 else "green" if s["full"] == len(graded) else ""
         table.add_row(
-            s["step"],
+            escape_markup(s["step"]),
             f"{s['mean']:.2f}/{s['max']:g}",
             f"{s['median']:g}",
             f"[{colour or 'default'}]{s['full']} / {s['partial']} / {s['none']}[/]",
@@ -449,7 +463,6 @@ def terminal_summary(rows: Iterable[Any], console: Console | None = None, *, top
             )
 
 
-def escape_markup(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(str(text))
+def escape_markup(text: object) -> str:
+    """Text for rich markup: plain (no control characters or escape sequences), `[` escaped."""
+    return for_console(text)

@@ -1,4 +1,5 @@
-"""The per-step table printed after grading."""
+"""The per-step table printed after grading. Text from a submission (its messages, its file's
+name) is shown as plain text: never as rich markup, never as terminal escape sequences."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.table import Table
 
 from grader.contract import STEPS
 from grader.grading import Report
+from grader.text import for_console
 
 
 def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
@@ -33,17 +35,18 @@ def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
 
 def print_report(report: Report, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title=f"{report.submission}: {report.score:g} / {report.max_score:g}", title_justify="left")
+    title = f"{for_console(report.submission)}: {report.score:g} / {report.max_score:g}"
+    table = Table(title=title, title_justify="left")
     table.add_column("step")
     table.add_column("points", justify="right")
     table.add_column("status")
     table.add_column("feedback", overflow="fold")
     colours = {"passed": "green", "failed": "red", "not started": "yellow"}
     for step, points, max_points, status, note in step_rows(report):
-        table.add_row(step, f"{points:g}/{max_points:g}", f"[{colours[status]}]{status}[/]", note)
+        table.add_row(step, f"{points:g}/{max_points:g}", f"[{colours[status]}]{status}[/]", for_console(note))
     console.print(table)
     if report.load_error:
-        console.print(f"[red]Could not load the submission:[/] {report.load_error}")
+        console.print(f"[red]Could not load the submission:[/] {for_console(report.load_error)}", highlight=False)
 
 
 def print_side_by_side(reports: list[Report], console: Console | None = None) -> None:
@@ -52,10 +55,10 @@ def print_side_by_side(reports: list[Report], console: Console | None = None) ->
     table = Table(title="side by side", title_justify="left")
     table.add_column("step")
     for report in reports:
-        table.add_column(f"{report.submission}\n{report.score:g} / {report.max_score:g}", justify="right")
-    table.add_column(f"feedback for {reports[-1].submission}", overflow="fold")
+        table.add_column(f"{for_console(report.submission)}\n{report.score:g} / {report.max_score:g}", justify="right")
+    table.add_column(f"feedback for {for_console(reports[-1].submission)}", overflow="fold")
     rows = [step_rows(r) for r in reports]
     for cells in zip(*rows):
         points = [f"{'[green]' if c[3] == 'passed' else '[red]'}{c[1]:g}/{c[2]:g}[/]" for c in cells]
-        table.add_row(cells[0][0], *points, cells[-1][4])
+        table.add_row(cells[0][0], *points, for_console(cells[-1][4]))
     console.print(table)

@@ -1,0 +1,35 @@
+"""Untrusted text (students' names, messages, output) made safe to show: on a terminal through
+rich, and in a CSV cell. Standard library only, apart from rich's escape, imported when used."""
+
+from __future__ import annotations
+
+import re
+
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: cursor moves, colours, erasing
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS, APC…: to BEL/ST
+    r"|\x1b[ -/]*[0-~]?"  # any other escape
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 but newline and tab, DEL and C1."""
+CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP, CSV injection)."""
+
+
+def plain(text: object) -> str:
+    """`text` without escape sequences and control characters (newline and tab stay)."""
+    return _CONTROL.sub("", _SEQUENCE.sub("", str(text)))
+
+
+def for_console(text: object) -> str:
+    """`text` to put inside rich markup: plain, and every `[` escaped."""
+    from rich.markup import escape
+
+    return escape(plain(text))
+
+
+def csv_cell(text: object) -> str:
+    """A text cell for a CSV file: plain (a carriage return inside would start a row the csv module
+    does not quote), and prefixed with a single quote if it could start a formula."""
+    text = plain(text)
+    return f"'{text}" if text.startswith(CSV_TRIGGERS) else text
