@@ -571,6 +571,23 @@ def test_a_worker_holds_nothing_of_the_reference(sandbox: Sandbox) -> None:
     planted.close()
 
 
+def host_ipc() -> tuple[str, str]:
+    """The host's System V shared-memory segments and message queues, as the kernel lists them."""
+    return Path("/proc/sysvipc/shm").read_text(), Path("/proc/sysvipc/msg").read_text()
+
+
+@pytest.mark.skipif(not (isolation.LINUX and os.geteuid() == 0), reason="workers get namespaces of their own as root")
+def test_workers_share_no_channel(sandbox: Sandbox) -> None:
+    assert set(isolation.WORKER_LAYERS) <= set(sandbox.layers)
+    before = host_ipc(), set(os.listdir("/tmp")), set(os.listdir("/dev/shm"))
+    (planted,), _ = run(sandbox, "leave_state", [Call("plant")])
+    assert planted.value == {"shm": True, "msg": True, "tmp": True, "dev_shm": True}, planted
+    (seen, mse), _ = run(sandbox, "leave_state", [Call("look"), MSE])
+    assert seen.value == {"shm": False, "msg": False, "tmp": False, "dev_shm": False}, seen
+    assert_mse_ok(mse)
+    assert (host_ipc(), set(os.listdir("/tmp")), set(os.listdir("/dev/shm"))) == before
+
+
 def test_no_network_even_on_loopback(sandbox: Sandbox) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.bind(("127.0.0.1", 0))

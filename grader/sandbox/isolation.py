@@ -1,7 +1,9 @@
 """Isolation layers: find out which are available, and apply them.
 
 The trusted side calls `detect` and `zygote_command`. The zygote calls `confine_zygote`
-once; each worker calls `confine_worker` right after it is forked. Layers degrade:
+once and `probe_worker_namespaces` to learn whether each worker can get namespaces of its
+own; it forks each worker with `fork_worker`, which calls `enter_own_namespaces` and then
+`confine_worker`. Layers degrade:
 without root there is no per-worker uid, without Linux no seccomp or namespaces; the
 names of the layers actually in force are reported so a grading run can record them.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import platform
 import resource
 import shutil
 import signal
@@ -30,8 +33,25 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+WORKER_NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
+"""Each worker's own: mounts (its /tmp and /dev/shm), host name, System V IPC, processes, network."""
+WORKER_LAYERS = ["worker-mountns", "worker-ipcns", "worker-pidns", "worker-netns", "worker-tmpfs"]
+"""The layer names `WORKER_NAMESPACES` put in force."""
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220, "arm64": 220}
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1,
+    2,
+    4,
+    8,
+    32,
+    4096,
+    16384,
+    1 << 18,
+)
 MNT_DETACH = 2
 
 SANDBOX_ROOT = "/sbx"
@@ -229,14 +249,8 @@ def confine_zygote(plan: Plan) -> list[str]:
     except IsolationError:
         return []
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    _cover_tmp(libc, b"mode=0755")
     needed = [p for p in python_paths() if not any(p.startswith(q + "/") for q in python_paths())]
-    under_tmp = {p: os.open(p, os.O_PATH) for p in needed if p.startswith("/tmp/")}  # e.g. a checkout in /tmp
-    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755"), "mount /tmp")
-    for path, fd in under_tmp.items():  # bring them back, read-only, above the new private /tmp
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
-        _check(libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None), path)
-        os.close(fd)
     for top in sorted({_closed_ancestor(p) for p in needed} - {None}):
         _reopen(libc, top, [p for p in needed if p.startswith(top + "/")])
     for secret in secret_paths(plan):
@@ -247,6 +261,91 @@ def confine_zygote(plan: Plan) -> list[str]:
         else:
             _check(libc.mount(b"/dev/null", secret.encode(), None, MS_BIND, None), secret)
     return ["mountns", "netns"]
+
+
+def _cover_tmp(libc: ctypes.CDLL, options: bytes) -> None:
+    """Mount a fresh tmpfs on /tmp; the Python folders below /tmp (a venv there) reappear, read-only."""
+    needed = [p for p in python_paths() if not any(p.startswith(q + "/") for q in python_paths())]
+    under_tmp = {p: os.open(p, os.O_PATH) for p in needed if p.startswith("/tmp/")}
+    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, options), "mount /tmp")
+    for path, fd in under_tmp.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
+        _check(libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None), path)
+        os.close(fd)
+
+
+def fork_worker(namespaces: int) -> int:
+    """`os.fork()`, the child in new `namespaces` (0: a plain fork); raise OSError if clone fails."""
+    if not namespaces:
+        return os.fork()
+    api = ctypes.pythonapi
+    number = _SYS_CLONE.get(platform.machine())
+    if number is None:
+        raise OSError(errno.ENOSYS, "clone: unknown architecture")
+    api.PyOS_BeforeFork()
+    pid = ctypes.PyDLL(None, use_errno=True).syscall(
+        ctypes.c_long(number), ctypes.c_ulong(namespaces | signal.SIGCHLD), None, None, None, None
+    )
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone: {os.strerror(err)}")
+    return pid
+
+
+TMP_BYTES = 64 * 2**20
+SHM_BYTES = 16 * 2**20
+"""The size quotas of a worker's own /tmp and /dev/shm (their pages count against `memory_bytes`)."""
+IPC_QUOTAS = {
+    "shmmax": 8 * 2**20,
+    "shmall": 2048,  # pages
+    "shmmni": 16,
+    "msgmni": 16,
+    "msgmax": 8192,
+    "msgmnb": 16384,
+}
+"""System V IPC limits inside a worker's own IPC namespace."""
+
+
+def enter_own_namespaces() -> None:
+    """In a worker cloned into `WORKER_NAMESPACES` (still root): private mounts, its own /proc,
+    /tmp and /dev/shm, and small System V quotas; all of it dies with the worker."""
+    libc = _libc()
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+    _cover_tmp(libc, f"mode=1777,size={TMP_BYTES}".encode())
+    if os.path.isdir("/dev/shm"):
+        _check(
+            libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_BYTES}".encode()),
+            "mount /dev/shm",
+        )
+    for name, value in IPC_QUOTAS.items():
+        with open(f"/proc/sys/kernel/{name}", "w") as f:
+            f.write(str(value))
+    _set_limit(resource.RLIMIT_MSGQUEUE, 64 * 2**10)
+
+
+def probe_worker_namespaces(plan: Plan) -> int:
+    """`WORKER_NAMESPACES` if a worker can be cloned into them and set itself up there, else 0."""
+    if not (LINUX and plan.root):
+        return 0
+    try:
+        pid = fork_worker(WORKER_NAMESPACES)
+    except OSError:
+        return 0
+    if pid == 0:
+        code = 1
+        try:
+            enter_own_namespaces()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return WORKER_NAMESPACES if os.waitstatus_to_exitcode(status) == 0 else 0
 
 
 def _closed_ancestor(path: str) -> str | None:

@@ -37,7 +37,7 @@ import sys
 import time
 import traceback
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -92,6 +92,8 @@ class Zygote:
 
     def __init__(self, ctl: socket.socket, plan: isolation.Plan) -> None:
         self.ctl, self.plan = ctl, plan
+        self.namespaces = 0
+        """The namespaces each worker gets of its own (see `isolation.probe_worker_namespaces`)."""
         self.jobs: dict[int, _Job] = {}
         self.killer = (
             subprocess.Popen(
@@ -140,7 +142,7 @@ class Zygote:
     def spawn(self, job: int, fds: list[int], uid: int | None, limits: isolation.WorkerLimits) -> None:
         """Fork a worker on `fds`: its socket to the trusted side, and maybe one to the oracle."""
         tmp = _tmp_dir(job)
-        pid = os.fork()
+        pid = isolation.fork_worker(self.namespaces)
         if pid == 0:
             code = 70
             try:
@@ -151,6 +153,11 @@ class Zygote:
                 ):
                     os.close(f)
                 sockets = [socket.socket(fileno=fd) for fd in fds]
+                if self.namespaces:
+                    isolation.enter_own_namespaces()
+                    limits = replace(
+                        limits, memory_bytes=limits.memory_bytes - isolation.TMP_BYTES - isolation.SHM_BYTES
+                    )
                 code = _worker(sockets[0], sockets[1] if len(sockets) > 1 else None, self.plan, uid, limits, tmp)
             except BaseException:  # noqa: BLE001 - a worker must never return into the zygote's loop
                 traceback.print_exc()  # to the zygote's stderr until the worker redirects fd 2
@@ -391,6 +398,8 @@ def main() -> None:
     extra = isolation.confine_zygote(plan)
     if args.preload_optim:
         torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # imports torch._dynamo, once for all workers
+    zygote.namespaces = isolation.probe_worker_namespaces(plan)
+    extra += isolation.WORKER_LAYERS if zygote.namespaces else []
     zygote.send({"op": "hello", "layers": plan.layers + [x for x in extra if x not in plan.layers]})
     gc.freeze()  # fewer copy-on-write page copies in forked workers
     zygote.serve()
