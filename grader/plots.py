@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from grader.checks.core import bounded
 from grader.sandbox.protocol import Call, Gen, Result, Submission
 
 TRAIN = {"epochs": 25, "batch_size": 8, "lr": 0.05, "beta": 0.5, "seed": 7, "init_std": 0.01}
@@ -41,6 +42,11 @@ BOWL = (1.0, 12.0)
 BOWL_START = (-4.0, 1.0)
 BOWL_STEPS, BOWL_LR, BOWL_BETA = 30, 0.05, 0.8
 
+MAX_POINTS = 1000
+"""The most points of one student curve that are kept and drawn (a history of 25 epochs is asked for)."""
+MAX_NOTE_CHARS = 300
+"""The most characters of an error or note about a plot (they may quote the submission)."""
+
 
 # --- collecting ------------------------------------------------------------------------------
 
@@ -48,7 +54,7 @@ BOWL_STEPS, BOWL_LR, BOWL_BETA = 30, 0.05, 0.8
 def _error(result: Result) -> str:
     if result.error_type == "NotImplementedError":
         return "not implemented yet"
-    return f"{result.error_type}: {result.error or ''}".strip().rstrip(":")
+    return bounded(f"{result.error_type}: {result.error or ''}".strip().rstrip(":"), MAX_NOTE_CHARS)
 
 
 def _run(submission: Submission, calls: list[Call]) -> list[Result]:
@@ -74,10 +80,11 @@ def _float(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _floats(values: Any, limit: int = 10_000) -> list[float | None] | None:
-    if not isinstance(values, (list, tuple)) or not values or len(values) > limit:
+def _floats(values: Any, limit: int = MAX_POINTS) -> list[float | None] | None:
+    """The first `limit` values as finite floats (None where not a number); None if not a list."""
+    if not isinstance(values, (list, tuple)) or not values:
         return None
-    return [_float(v) for v in values]
+    return [_float(v) for v in values[:limit]]
 
 
 def _reference_history(X: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -301,13 +308,14 @@ def _band(color: str) -> dict:
 
 
 def _xy(values: list | None) -> tuple[list[int], list[float]]:
-    """Points with a usable value; None (non-finite or garbage) entries are left out."""
-    pairs = [(i, v) for i, v in enumerate(values or []) if isinstance(v, (int, float)) and math.isfinite(v)]
+    """Points with a usable value, at most `MAX_POINTS`; None (non-finite or garbage) entries are left out."""
+    shown = values[:MAX_POINTS] if isinstance(values, (list, tuple)) else []
+    pairs = [(i, v) for i, v in enumerate(shown) if isinstance(v, (int, float)) and math.isfinite(v)]
     return [i for i, _ in pairs], [v for _, v in pairs]
 
 
 def _positive(values: list | None) -> bool:
-    return bool(values) and all(v is None or v > 0 for v in values)
+    return bool(values) and all(v is None or v > 0 for v in values[:MAX_POINTS])
 
 
 def _train_figure(data: dict, plt: Any) -> str:
@@ -439,4 +447,4 @@ def render(plot_data: dict | None) -> tuple[dict[str, str], dict[str, str]]:
 
             plt.close("all")
             notes[name] = f"The {name} plot could not be drawn ({type(exc).__name__}: {exc})."
-    return images, notes
+    return images, {name: bounded(note, MAX_NOTE_CHARS * 2) for name, note in notes.items()}

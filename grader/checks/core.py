@@ -17,6 +17,7 @@ searches again call by call and shrinks to a minimal counterexample for the feed
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -32,11 +33,33 @@ from grader.sandbox.protocol import Call, Gen, Result, Submission, Unsupported
 
 CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
 
+MAX_MESSAGE_CHARS = 2000
+"""The most characters of one check's output (message and hint): longer text is cut."""
+MAX_QUOTE_CHARS = 300
+"""The most characters of a string from the submission quoted inside a message (its error, …)."""
+TRUNCATED = "… (truncated)"
+"""Ends text that was cut to its bound."""
+FMT_DEPTH = 3
+"""`fmt` shows nested lists and dicts this deep; deeper ones only as their length."""
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, cut to at most `limit` characters and then marked as truncated."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(TRUNCATED), 0)] + TRUNCATED
+
+
+def quoted(text: object, limit: int = MAX_QUOTE_CHARS) -> str:
+    """Untrusted text (an error message, a type name) short enough to quote in a message."""
+    return bounded(text if isinstance(text, str) else str(text), limit)
+
 
 class Failure(AssertionError):
     """A check's verdict on one example: what went wrong, and, when recognised, why."""
 
     def __init__(self, message: str, *, diagnosis: str | None = None, hint: str | None = None):
+        message = bounded(message)
         super().__init__(message)
         self.message = message
         self.diagnosis = diagnosis
@@ -87,12 +110,19 @@ class Outcome:
     seconds: float = 0.0
     examples: int = 0
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("message", "hint") and isinstance(value, str):
+            value = bounded(value)  # every way an outcome gets its text: no check can forget the bound
+        super().__setattr__(name, value)
+
     @property
     def feedback(self) -> str:
-        parts = [self.message]
-        if self.hint:
-            parts.append(self.hint)
-        return "\n".join(p for p in parts if p)
+        """The message and the hint, at most `MAX_MESSAGE_CHARS` together (the hint is kept whole)."""
+        if not self.hint:
+            return self.message
+        if not self.message:
+            return self.hint
+        return bounded(self.message, max(MAX_MESSAGE_CHARS - len(self.hint) - 1, 0)) + "\n" + self.hint
 
 
 REGISTRY: list[Check] = []
@@ -131,16 +161,17 @@ def check(
 
 def value_of(call: Call, result: Result) -> Any:
     """The returned value of `call`, or the `Failure` that its error means."""
+    error_type, error = quoted(result.error_type, 100), quoted(result.error)
     if result.error_type == "NotImplementedError":
         raise NotImplementedYet(f"{call.fn} is not implemented yet.")
     if result.error_type == "ImportError":
-        raise Unrecoverable(f"the submission could not be loaded: {result.error}")
+        raise Unrecoverable(f"the submission could not be loaded: {error}")
     if result.error_type in ("Timeout", "WorkerCrashed", "NotRun", "MemoryError", "RecursionError"):
-        raise Unrecoverable(f"{call.fn}: {result.error_type}: {result.error}")
+        raise Unrecoverable(f"{call.fn}: {error_type}: {error}")
     if not result.ok:
-        raise Failure(f"{call.fn}({describe_args(call)}) raised {result.error_type}: {result.error}")
+        raise Failure(f"{call.fn}({describe_args(call)}) raised {error_type}: {error}")
     if isinstance(result.value, Unsupported):
-        raise Failure(f"{call.fn} returned a {result.value.type_name}; expected torch tensors or numbers.")
+        raise Failure(f"{call.fn} returned a {quoted(result.value.type_name, 100)}; expected torch tensors or numbers.")
     return result.value
 
 
@@ -164,7 +195,7 @@ def _advance(gen: Generator, values: Any) -> list[Call] | None:
     except Failure:
         raise
     except Exception as exc:  # noqa: BLE001 - a returned value of an unexpected kind
-        raise Failure(f"the returned value could not be judged ({type(exc).__name__}: {exc})") from exc
+        raise Failure(f"the returned value could not be judged ({type(exc).__name__}: {quoted(exc)})") from exc
 
 
 def _drive(bodies: list[Generator], submission: Submission, isolate: str | None) -> list[Failure | None]:
@@ -341,30 +372,72 @@ def checks_for(steps: Iterable[str] | None = None, *, include_reference: bool = 
 
 
 def fmt(value: Any, limit: int = 6) -> str:
-    """A short, readable rendering of a value for feedback messages."""
+    """A short, readable rendering of a value for feedback messages. Long tensors and lists show
+    their first and last elements and their size, as torch's print options do (threshold and
+    edgeitems); the work and the text are bounded whatever the value's size."""
+    return bounded(_fmt(value, max(limit, 2), 0))
+
+
+def _fmt(value: Any, limit: int, depth: int) -> str:
     if isinstance(value, torch.Tensor):
-        if value.dim() == 0:
-            return _num(value.item())
-        flat = value.detach().cpu().flatten().tolist()
-        body = ", ".join(_num(v) for v in flat[:limit]) + (", …" if len(flat) > limit else "")
-        if value.dim() == 1:
-            return f"[{body}]"
-        rows = value.detach().cpu().tolist()
-        shown = ", ".join("[" + ", ".join(_num(v) for v in r[:limit]) + "]" for r in rows[:3])
-        return f"[{shown}{', …' if len(rows) > 3 else ''}] (shape {tuple(value.shape)})"
-    if isinstance(value, float):
+        return _fmt_tensor(value.detach(), limit)
+    if isinstance(value, (bool, int, float)):
         return _num(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_QUOTE_CHARS else repr(value[:MAX_QUOTE_CHARS]) + TRUNCATED
+    if isinstance(value, (list, tuple, dict)) and depth >= FMT_DEPTH:
+        return f"[… (length {len(value)})]" if not isinstance(value, dict) else f"{{… ({len(value)} keys)}}"
     if isinstance(value, (list, tuple)):
-        inner = ", ".join(fmt(v, limit) for v in list(value)[:limit])
-        return f"[{inner}{', …' if len(value) > limit else ''}]"
-    return repr(value)
+        head, tail = _edges(len(value), limit)
+        shown = [_fmt(value[i], limit, depth + 1) for i in [*head, *tail]]
+        return _joined(shown, len(head), len(value))
+    if isinstance(value, dict):
+        items = [f"{quoted(k, 60)!r}: {_fmt(v, limit, depth + 1)}" for k, v in itertools.islice(value.items(), limit)]
+        return "{" + ", ".join(items) + (", …" if len(value) > limit else "") + "}"
+    return quoted(repr(value))
+
+
+def _edges(n: int, limit: int) -> tuple[range, range]:
+    """The positions shown of n items: all of them, or the first and last few."""
+    if n <= limit:
+        return range(n), range(0)
+    return range((limit + 1) // 2), range(n - limit // 2, n)
+
+
+def _joined(shown: list[str], n_head: int, n: int) -> str:
+    if len(shown) == n:
+        return f"[{', '.join(shown)}]"
+    return f"[{', '.join([*shown[:n_head], '…', *shown[n_head:]])}] ({n} items)"
+
+
+def _fmt_tensor(t: torch.Tensor, limit: int) -> str:
+    """A tensor as nested brackets; only the elements shown are copied out of it."""
+    if t.dim() == 0:
+        return _num(t.item())
+    shape = f" (shape {tuple(t.shape)})"
+    if t.dim() == 1:
+        return f"[{_row(t, limit)}]" + (shape if t.numel() > limit else "")
+    if t.dim() == 2:
+        rows = ", ".join(f"[{_row(t[i], limit)}]" for i in range(min(len(t), 3)))
+        return f"[{rows}{', …' if len(t) > 3 else ''}]{shape}"
+    return f"[{_row(t.flatten(), limit)}]{shape}"
+
+
+def _row(t: torch.Tensor, limit: int) -> str:
+    """The elements of a 1-D tensor, or its first and last few: sliced before `.tolist()`."""
+    head, tail = _edges(t.numel(), limit)
+    values = t[: len(head)].cpu().tolist()
+    text = ", ".join(_num(v) for v in values)
+    if tail:
+        text += ", …, " + ", ".join(_num(v) for v in t[tail.start :].cpu().tolist())
+    return text
 
 
 def _num(x: Any) -> str:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return repr(x)
+        return quoted(repr(x), 100)
     if isinstance(x, int):
-        return str(x)
+        return str(x) if x.bit_length() <= 128 else f"<an int of {x.bit_length()} bits>"
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return f"{x:.6g}"
@@ -396,10 +469,10 @@ def tolerance(dtype: torch.dtype) -> float:
 
 def is_close(got: torch.Tensor, expected: torch.Tensor, *, rtol: float, scale: float = 1.0) -> bool:
     """Close in float64, with absolute slack `rtol * scale` for values near zero."""
+    if got.shape != expected.shape:  # before any copy: `got` may be huge
+        return False
     got64 = got.detach().to("cpu", torch.float64)
     expected64 = expected.detach().to("cpu", torch.float64)
-    if got64.shape != expected64.shape:
-        return False
     return bool(torch.allclose(got64, expected64, rtol=rtol, atol=rtol * max(scale, 1e-12), equal_nan=True))
 
 

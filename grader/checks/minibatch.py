@@ -20,17 +20,44 @@ FALSE_FAIL_BOUND = 1e-6
 UNIFORMITY_N, UNIFORMITY_EPOCHS = 4, 4800
 
 
-def _indices(got, *, what: str) -> list[torch.Tensor]:
+def most_batches(n: int) -> int:
+    """The most batches judged of one epoch over n rows: one per row, and one more (a correct
+    epoch has at most ⌈n / batch_size⌉). Beyond it the check judges no further and fails."""
+    return n + 1
+
+
+def _indices(got, *, what: str, most: int) -> list[torch.Tensor]:
+    """The first `most` batches, each checked to be a 1-D int64 tensor (on the cpu)."""
     if not isinstance(got, (list, tuple)):
         raise Failure(f"{what} gave a {type(got).__name__}; it should yield (or return) index tensors.")
-    for i, batch in enumerate(got):
+    for i, batch in enumerate(got[:most]):
         if not isinstance(batch, torch.Tensor):
             raise Failure(f"{what}: batch {i} is a {type(batch).__name__}; expected an int64 tensor of indices.")
         if batch.dtype != torch.int64:
             raise Failure(f"{what}: batch {i} has dtype {batch.dtype}; indices must be int64 (torch.long).")
         if batch.dim() != 1:
             raise Failure(f"{what}: batch {i} has shape {tuple(batch.shape)}; expected a 1-D tensor.")
-    return [b.cpu() for b in got]
+    return [b.cpu() for b in got[:most]]
+
+
+def _expect_count(got, most: int, what: str, expected: int | None = None) -> None:
+    """Fail if there are more than `most` batches: too many to be one epoch."""
+    if len(got) > most:
+        wanted = f"{expected}" if expected is not None else f"at most {most - 1}"
+        raise Failure(f"{what} gives {len(got)} batches; expected {wanted}.")
+
+
+def _batches(got, *, what: str, n: int) -> list[torch.Tensor]:
+    """The batches of one epoch over n rows; fails if they are not index tensors or too many."""
+    batches = _indices(got, what=what, most=most_batches(n))
+    _expect_count(got, most_batches(n), what)
+    return batches
+
+
+def _repeated(seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the distinct indices, sorted; those that occur more than once): O(k log k) in the count k."""
+    values, counts = torch.unique(seen, sorted=True, return_counts=True)
+    return values, values[counts > 1]
 
 
 def _epoch_call(n: int, batch_size: int, *, shuffle: bool, drop_last: bool, generator) -> Call:
@@ -50,30 +77,39 @@ def epoch_is_partition(example):
     (n, batch_size), shuffle, drop_last, generator = example
     what = f"minibatches({n}, {batch_size}, shuffle={shuffle}, drop_last={drop_last})"
     (got,) = yield [_epoch_call(n, batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator)]
-    batches = _indices(got, what=what)
-    sizes = [len(b) for b in batches]
+    most = most_batches(n)
+    batches = _indices(got, what=what, most=most)
     full, rest = divmod(n, batch_size)
     expected_sizes = [batch_size] * full + ([rest] if rest and not drop_last else [])
-    seen = torch.cat(batches).tolist() if batches else []
-    if len(set(seen)) != len(seen):
-        repeated = sorted({i for i in seen if seen.count(i) > 1})
+    seen = _visit_order(batches, most=n + 1)  # n + 1 rows of n hold a repeat or a stray index, if any does
+    distinct, repeated = _repeated(seen)
+    if len(repeated):
         raise Failure(
-            f"{what} repeats rows {repeated[:5]} within one epoch.",
+            f"{what} repeats rows {repeated[:5].tolist()} within one epoch.",
             diagnosis="with_replacement",
             hint="Sample without replacement: shuffle a permutation of all rows (torch.randperm), "
             "so every row is used exactly once per epoch.",
         )
-    if any(i < 0 or i >= n for i in seen):
-        raise Failure(f"{what} yields indices outside 0..{n - 1}: {sorted(seen)[:3]}…{sorted(seen)[-3:]}.")
-    if sizes != expected_sizes:
-        diagnosis, hint = None, None
-        if rest and not drop_last and sizes == expected_sizes[:-1]:
-            diagnosis, hint = "always_drop_last", "With drop_last=False, keep the short last batch."
-        elif rest and drop_last and sizes == expected_sizes + [rest]:
-            diagnosis, hint = "never_drop_last", "With drop_last=True, drop the short last batch."
-        raise Failure(f"{what} gives batch sizes {sizes}; expected {expected_sizes}.", diagnosis=diagnosis, hint=hint)
-    if not drop_last and sorted(seen) != list(range(n)):
+    if len(distinct) and (distinct[0] < 0 or distinct[-1] >= n):
+        raise Failure(f"{what} yields indices outside 0..{n - 1}: {distinct[:3].tolist()}…{distinct[-3:].tolist()}.")
+    _expect_count(got, most, what, expected=len(expected_sizes))
+    _expect_sizes([len(b) for b in batches], expected_sizes, rest=rest, drop_last=drop_last, what=what)
+    if not drop_last and len(distinct) != n:
         raise Failure(f"{what} misses rows: it yields {fmt(seen)}.")
+
+
+def _expect_sizes(sizes: list[int], expected_sizes: list[int], *, rest: int, drop_last: bool, what: str) -> None:
+    """Fail unless the batch sizes are as expected; name the drop_last slip if it is one."""
+    if sizes == expected_sizes:
+        return
+    diagnosis, hint = None, None
+    if rest and not drop_last and sizes == expected_sizes[:-1]:
+        diagnosis, hint = "always_drop_last", "With drop_last=False, keep the short last batch."
+    elif rest and drop_last and sizes == expected_sizes + [rest]:
+        diagnosis, hint = "never_drop_last", "With drop_last=True, drop the short last batch."
+    raise Failure(
+        f"{what} gives batch sizes {fmt(sizes, 40)}; expected {expected_sizes}.", diagnosis=diagnosis, hint=hint
+    )
 
 
 @check(
@@ -85,10 +121,9 @@ def epoch_is_partition(example):
 def unshuffled_in_order(example):
     (n, batch_size), drop_last = example
     (got,) = yield [_epoch_call(n, batch_size, shuffle=False, drop_last=drop_last, generator=None)]
-    batches = _indices(got, what=f"minibatches({n}, {batch_size}, shuffle=False)")
-    seen = torch.cat(batches).tolist() if batches else []
-    expected = list(range(len(seen)))
-    if seen != expected:
+    seen = _visit_order(_batches(got, what=f"minibatches({n}, {batch_size}, shuffle=False)", n=n))
+    expected = torch.arange(len(seen))
+    if not torch.equal(seen, expected):
         raise Failure(
             f"minibatches({n}, {batch_size}, shuffle=False) yields {fmt(seen, 12)}; expected {fmt(expected, 12)}."
         )
@@ -102,26 +137,34 @@ def generator_drives_shuffle(_):
     calls += [_epoch_call(n, batch_size, shuffle=True, drop_last=False, generator=Gen(s, key=f"b{s}")) for s in seeds]
     calls += [_epoch_call(n, batch_size, shuffle=True, drop_last=False, generator=Gen(s, key=f"a{s}")) for s in seeds]
     got = yield calls
-    orders = [torch.cat(_indices(g, what=f"minibatches({n}, {batch_size})")).tolist() for g in got]
+    orders = [_order(g, what=f"minibatches({n}, {batch_size})", n=n) for g in got]
     first, again, second_epoch = orders[:8], orders[8:16], orders[16:]
-    if any(a != b for a, b in zip(first, again)):
+    if any(not torch.equal(a, b) for a, b in zip(first, again)):
         raise Failure(
             "two generators seeded alike gave different batches: draw the permutation from `generator` "
             "(e.g. torch.randperm(n, generator=generator)), not from torch's global random state.",
             diagnosis="ignores_generator",
         )
-    if all(order == list(range(n)) for order in first):
+    if all(torch.equal(order, torch.arange(n)) for order in first):
         raise Failure(
             f"with shuffle=True, minibatches({n}, {batch_size}) never shuffles.",
             diagnosis="no_shuffle",
             hint="shuffle=True must visit the rows in a random order.",
         )
-    if len({tuple(o) for o in first}) == 1 or all(a == b for a, b in zip(first, second_epoch)):
+    if all(torch.equal(o, first[0]) for o in first) or all(torch.equal(a, b) for a, b in zip(first, second_epoch)):
         raise Failure(
             "different generator states gave the same order: do not seed a generator of your own; "
             "draw from the one passed in, so each epoch gets a fresh order.",
             diagnosis="fixed_seed",
         )
+
+
+def _order(got, *, what: str, n: int) -> torch.Tensor:
+    """The rows of one epoch in visiting order; an epoch of no batches cannot be judged."""
+    batches = _batches(got, what=what, n=n)
+    if not batches:
+        raise Failure(f"{what} gave no batches.")
+    return _visit_order(batches)
 
 
 def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int) -> float:
@@ -142,14 +185,16 @@ def shuffles_uniformly(_):
     call = _epoch_call(UNIFORMITY_N, UNIFORMITY_N, shuffle=True, drop_last=False, generator=shared)
     (epochs,) = yield [replace(call, repeat=UNIFORMITY_EPOCHS)]
     what = f"minibatches({UNIFORMITY_N}, {UNIFORMITY_N})"
-    visits = [_visit_order(_indices(epoch, what=what)) for epoch in epochs]
+    if len(epochs) != UNIFORMITY_EPOCHS:
+        raise Failure(f"{what} was called {UNIFORMITY_EPOCHS} times, but {len(epochs)} results came back.")
+    visits = [_visit_order(_batches(epoch, what=what, n=UNIFORMITY_N)) for epoch in epochs]
     bad = next((v for v in visits if len(v) != UNIFORMITY_N), None)
     if bad is None:
         orders = torch.stack(visits)
         permutations = (orders.sort(dim=1).values == torch.arange(UNIFORMITY_N)).all(dim=1)
         bad = None if bool(permutations.all()) else visits[int((~permutations).nonzero()[0])]
     if bad is not None:
-        raise Failure(f"{what} gave {bad.tolist()}, not a permutation.")
+        raise Failure(f"{what} gave {fmt(bad, 12)}, not a permutation.")
     p = permutation_pvalue(orders, UNIFORMITY_N)
     if p < FALSE_FAIL_BOUND:
         raise Failure(
@@ -159,11 +204,24 @@ def shuffles_uniformly(_):
         )
 
 
-def _visit_order(batches: list[torch.Tensor]) -> torch.Tensor:
-    """The rows of one epoch in the order its batches visit them."""
+def _visit_order(batches: list[torch.Tensor], most: int | None = None) -> torch.Tensor:
+    """The rows of one epoch in the order its batches visit them; only the first `most` if given."""
+    if most is not None:
+        batches = _first_rows(batches, most)
     if len(batches) == 1:
         return batches[0]
     return torch.cat(batches) if batches else torch.empty(0, dtype=torch.int64)
+
+
+def _first_rows(batches: list[torch.Tensor], most: int) -> list[torch.Tensor]:
+    """The batches cut to their first `most` indices in all, without copying the rest."""
+    kept, left = [], most
+    for batch in batches:
+        if left <= 0:
+            break
+        kept.append(batch[:left])
+        left -= len(kept[-1])
+    return kept
 
 
 @check(
@@ -179,10 +237,10 @@ def matches_reference_edges(example):
     n, extra, drop_last = example
     batch_size = n + extra
     (got,) = yield [_epoch_call(n, batch_size, shuffle=False, drop_last=drop_last, generator=None)]
-    batches = [b.tolist() for b in _indices(got, what=f"minibatches({n}, {batch_size}, drop_last={drop_last})")]
-    expected = [b.tolist() for b in reference().minibatches(n, batch_size, shuffle=False, drop_last=drop_last)]
-    if batches != expected:
+    batches = _batches(got, what=f"minibatches({n}, {batch_size}, drop_last={drop_last})", n=n)
+    expected = list(reference().minibatches(n, batch_size, shuffle=False, drop_last=drop_last))
+    if len(batches) != len(expected) or not all(torch.equal(b, e.cpu()) for b, e in zip(batches, expected)):
         raise Failure(
-            f"minibatches({n}, {batch_size}, shuffle=False, drop_last={drop_last}) gives {batches}; "
-            f"expected {expected}."
+            f"minibatches({n}, {batch_size}, shuffle=False, drop_last={drop_last}) gives {fmt(batches, 12)}; "
+            f"expected {fmt(expected, 12)}."
         )

@@ -36,11 +36,18 @@ def _unpack(got, X: torch.Tensor, epochs: int):
     w = expect_tensor(got[0], what="train's w", shape=(X.shape[1],), like=X)
     b = expect_tensor(got[1], what="train's b", shape=(), like=X)
     history = got[2]
+    if isinstance(history, (list, tuple)) and len(history) > most_history(X, epochs):
+        raise Failure(f"train ran {epochs} epochs but history has {len(history)} entries; expected one per epoch.")
     if not isinstance(history, (list, tuple)) or not all(
         isinstance(h, (int, float)) and not isinstance(h, bool) for h in history
     ):
         raise Failure(f"train's history is {fmt(history)}; expected a list of Python floats (use float(loss)).")
     return w, b, [float(h) for h in history]
+
+
+def most_history(X: torch.Tensor, epochs: int) -> int:
+    """The most history entries judged: one per epoch, or (a known slip) one per batch of one row."""
+    return epochs * (X.shape[0] + 1)
 
 
 def _full_mse(X, y, w, b) -> float:

@@ -1,7 +1,7 @@
 """feedback.html: one self-contained page per student (inline CSS, plots as data URIs, no scripts).
 
 Everything that comes from the submission (feedback messages quote its returned values, the load
-error quotes its source) is escaped. Hidden checks show only their name, points and status, plus
+error quotes its source) is escaped and bounded in length. Hidden checks show only their name, points and status, plus
 the diagnosis hint when one fired (it names the mistake, never the inputs), as in results.json.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from grader.checks.core import MAX_MESSAGE_CHARS, bounded
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.grading import Graded, Report, environment
@@ -70,8 +71,9 @@ CAPTIONS = {
 FIGURE_TITLES = {"train": "Training loss", "schedules": "Learning-rate schedules", "momentum": "Momentum vs plain SGD"}
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+def _e(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, at most `limit` characters of it, escaped: much of what is shown quotes the submission."""
+    return escape(bounded(str(text), limit), quote=True)
 
 
 def _pts(x: float) -> str:
@@ -181,8 +183,8 @@ def feedback_html(report: Report, plot_data: dict | None = None) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Feedback: {_e(name)}</title><style>{CSS}</style></head><body><main>"
-        f'<header class="card"><h1>SGD exercise: feedback for {_e(name)}</h1>'
+        f"<title>Feedback: {_e(name, 200)}</title><style>{CSS}</style></head><body><main>"
+        f'<header class="card"><h1>SGD exercise: feedback for {_e(name, 200)}</h1>'
         f'<div class="score">{_pts(round(report.score, 4))} / {_pts(round(report.max_score, 4))}</div>'
         f'<div class="bar"><span style="width: {100 * fraction:.1f}%"></span></div>'
         "<p>Each step below lists its checks. A failing check shows the smallest input it could find "
