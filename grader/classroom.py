@@ -166,12 +166,20 @@ def _previous(student: Student, settings: Settings) -> dict | None:
 _SANDBOX = None
 
 
-def _start_worker(device: str, limits: Limits) -> None:
-    """Pool initializer: one warm sandbox per worker, closed when the worker exits."""
+def _start_worker(device: str, limits: Limits, parent: int) -> None:
+    """Pool initializer: one warm sandbox per worker, closed when the worker exits. The worker
+    dies with the class run (`parent`), however that ends; its zygote and sandboxes die with it."""
+    import signal
+
     import torch
 
     from grader.grading import open_sandbox
+    from grader.sandbox import isolation
 
+    if isolation.LINUX:
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the line above
+        os._exit(1)
     global _SANDBOX
     torch.set_num_threads(1)
     _SANDBOX = open_sandbox(device, limits)
@@ -326,7 +334,10 @@ def _run_pool(todo: list[Student], settings: Settings, jobs: int, done: dict, pr
     context = multiprocessing.get_context("fork")
     while todo:
         pool = ProcessPoolExecutor(
-            max(1, jobs), mp_context=context, initializer=_start_worker, initargs=(settings.device, settings.limits)
+            max(1, jobs),
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(settings.device, settings.limits, os.getpid()),
         )
         futures: dict[Future, Student] = {pool.submit(grade_student, s, settings): s for s in todo}
         todo = []

@@ -153,6 +153,38 @@ def test_rerun_grades_only_what_changed(graded):
     assert after != before and len(after.splitlines()) == len(before.splitlines())
 
 
+def descendants(pid: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below `pid`."""
+    children: dict[int, list[int]] = {}
+    started = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        started[int(entry)] = fields[19]
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add((child, started[child]))
+            todo.append(child)
+    return found
+
+
+def alive(processes: set[tuple[int, str]]) -> list[int]:
+    """The processes still running (a zombie or a reused pid does not count)."""
+    running = []
+    for pid, start in processes:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[19] == start and fields[0] != "Z":
+            running.append(pid)
+    return running
+
+
 def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
@@ -166,8 +198,14 @@ def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("students/*/results.json"))) < 2:
         time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)  # the harshest interruption: no clean-up at all
+    started = descendants(process.pid)
+    assert len(started) >= 4  # pool workers, their zygotes, workers
+    os.kill(process.pid, signal.SIGKILL)  # the harshest interruption: no clean-up at all
     process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and alive(started):
+        time.sleep(0.1)
+    assert not alive(started), "pool workers, zygotes and workers die with the class run"
     for results in out.glob("students/*/results.json"):
         json.loads(results.read_text())  # every file that exists is whole
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
