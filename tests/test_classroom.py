@@ -28,6 +28,7 @@ HOSTILE = corpus_files("hostile")
 MAY_COST = {
     "sleep_at_import": set(STEPS),  # nothing can be imported: every step scores zero
     "patch_random": {"init", "train"},  # it breaks torch.randn for its own init
+    "mutate_and_hide": {"step"},  # its sgd_step changes its inputs, and must lose that point
 }
 """Steps a hostile submission may lose; every other one may lose only `mse`, where its tricks live."""
 

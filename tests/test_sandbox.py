@@ -571,6 +571,15 @@ def test_a_worker_holds_nothing_of_the_reference(sandbox: Sandbox) -> None:
     planted.close()
 
 
+def test_mutation_is_judged_against_the_trusted_copies(sandbox: Sandbox) -> None:
+    params, grads = [torch.ones(3), torch.zeros(())], [torch.full((3,), 2.0), torch.tensor(1.0)]
+    call = Call("sgd_step", (params, grads, 0.5))
+    (watched, unwatched), _ = run(sandbox, "mutate_and_hide", [replace(call, watch=True), call])
+    assert watched.mutated and watched.inputs is None
+    assert not unwatched.mutated  # what the worker itself says: the hidden change fools it
+    assert torch.equal(params[0], torch.ones(3))  # the trusted side's copies are its own
+
+
 def host_ipc() -> tuple[str, str]:
     """The host's System V shared-memory segments and message queues, as the kernel lists them."""
     return Path("/proc/sysvipc/shm").read_text(), Path("/proc/sysvipc/msg").read_text()

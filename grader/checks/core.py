@@ -16,6 +16,7 @@ searches again call by call and shrinks to a minimal counterexample for the feed
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -176,7 +177,11 @@ def value_of(call: Call, result: Result) -> Any:
 
 
 class Raw(list):
-    """Yield `Raw([...calls])` to get back the `Result`s themselves (e.g. to see `mutated`)."""
+    """Yield `Raw([...calls])` to get back the `Result`s themselves (e.g. to see `mutated`); its
+    calls are watched (`Call.watch`), so `mutated` is judged by the trusted side."""
+
+    def __init__(self, calls: Iterable[Call] = ()) -> None:
+        super().__init__(dataclasses.replace(call, watch=True) for call in calls)
 
 
 def expect_unchanged(result: Result, what: str, *, diagnosis: str | None = None) -> None:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 from grader.sandbox import isolation, launcher, wire
 from grader.sandbox.oracle import Helpers, Oracle
-from grader.sandbox.protocol import Call, Result
+from grader.sandbox.protocol import Call, Result, changed, tensors_in
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ class SandboxedSubmission:
             results.append(Result(error_type=failure.error_type, error=failure.error))
             why = f"not run: an earlier call in this batch failed ({failure.error_type})"
             results += [Result(error_type="NotRun", error=why) for _ in calls[len(results) :]]
-        return results[: len(calls)]
+        return [_judge_inputs(call, result) for call, result in zip(calls, results)]
 
     def _timed(self, worker: _Worker | None, step: Callable[[float], object], timeout_s: float) -> object:
         """Run `step(deadline)` within `timeout_s`, the step's remaining time and the submission's."""
@@ -434,3 +434,13 @@ class SandboxedSubmission:
         for worker in workers:
             worker.sock.close()
         self._sandbox._kill([worker.job for worker in workers])
+
+
+def _judge_inputs(call: Call, result: Result) -> Result:
+    """For a watched call, whether it changed its inputs, judged against the trusted side's own
+    copies (the worker's word `mutated` is not taken: its copies are in its reach)."""
+    if not call.watch or call.repeat != 1 or not result.ok:
+        return Result(result.value, result.error_type, result.error, result.mutated)
+    originals = tensors_in((call.args, call.kwargs))
+    after = result.inputs if result.inputs is not None else []
+    return Result(result.value, mutated=bool(originals) and changed(originals, after))

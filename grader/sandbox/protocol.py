@@ -65,6 +65,9 @@ class Call:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     repeat: int = 1
+    watch: bool = False
+    """Send back the input tensors as the function left them (`Result.inputs`, one call only),
+    so that the trusted side, not the worker, judges whether they changed (`Result.mutated`)."""
 
 
 @dataclass
@@ -75,6 +78,8 @@ class Result:
     error_type: str | None = None
     error: str | None = None
     mutated: bool = False
+    inputs: list | None = None
+    """For a watched call: its input tensors after the call, in `tensors_in` order."""
 
     @property
     def ok(self) -> bool:
@@ -221,7 +226,15 @@ def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], orig
     if not originals:
         return Result(value=value)
     copies = tensors_in((args, kwargs))
-    return Result(value=value, mutated=not all(_same(a, b) for a, b in zip(originals, copies)))
+    inputs = [to_plain(t) for t in copies] if call.watch and call.repeat == 1 else None
+    return Result(value=value, mutated=changed(originals, copies), inputs=inputs)
+
+
+def changed(originals: list[torch.Tensor], after: list[Any]) -> bool:
+    """Whether the tensors `after` a call differ from the `originals` it was given."""
+    if len(after) != len(originals) or not all(type(t) is torch.Tensor for t in after):
+        return True
+    return not all(_same(a, b) for a, b in zip(originals, after))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -118,6 +118,7 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
             _encode(tuple(value.args), buffers, d),
             _encode(dict(value.kwargs), buffers, d),
             int(value.repeat),
+            bool(value.watch),
         ]
     if isinstance(value, Result):
         return [
@@ -126,6 +127,7 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
             _opt_str(value.error_type),
             _opt_str(value.error),
             bool(value.mutated),
+            _encode(value.inputs, buffers, d),
         ]
     raise WireError(f"cannot encode a {type(value).__module__}.{type(value).__qualname__}")
 
@@ -297,14 +299,19 @@ class _Reader:
     def _unsupported(self, d: int, type_name: str) -> Unsupported:
         return Unsupported(type_name)
 
-    def _call(self, d: int, fn: str, args_node: list, kwargs_node: list, repeat: int) -> Call:
+    def _call(self, d: int, fn: str, args_node: list, kwargs_node: list, repeat: int, watch: bool) -> Call:
         args, kwargs = self.node(args_node, d), self.node(kwargs_node, d)
         if type(args) is not tuple or type(kwargs) is not dict or not 1 <= repeat <= MAX_REPEAT:
             raise WireError("malformed Call")
-        return Call(fn, args, kwargs, repeat)
+        return Call(fn, args, kwargs, repeat, watch)
 
-    def _result(self, d: int, value: list, error_type: str | None, error: str | None, mutated: bool) -> Result:
-        return Result(self.node(value, d), error_type, error, mutated)
+    def _result(
+        self, d: int, value: list, error_type: str | None, error: str | None, mutated: bool, inputs: list
+    ) -> Result:
+        after = self.node(inputs, d)
+        if not (after is None or type(after) is list):
+            raise WireError("malformed Result")
+        return Result(self.node(value, d), error_type, error, mutated, after)
 
     def _tensor(self, d: int, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
         dtype = _dtype(dtype_name)
@@ -343,8 +350,8 @@ _NODE_FIELDS: dict[str, tuple[tuple[type, ...], ...]] = {
     "G": (_STR, _STR, _STR),
     "LR": ((list,),),
     "U": (_STR,),
-    "C": (_STR, (list,), (list,), (int,)),
-    "R": ((list,), _OPT_STR, _OPT_STR, (bool,)),
+    "C": (_STR, (list,), (list,), (int,), (bool,)),
+    "R": ((list,), _OPT_STR, _OPT_STR, (bool,), (list,)),
 }
 """The exact field types of each node, after its tag."""
 _NODE_READERS = {
