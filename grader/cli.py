@@ -86,6 +86,7 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         jobs = args.jobs or default_jobs()
         rows = grade_class(Path(args.submission), settings, jobs=jobs, progress=advance, roster=roster)
         bar.update(task, description="graded")
+    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == "graded"), None))
     print_class_summary(rows, settings.out, console, roster.skipped)
     from grader.reporters.class_report import terminal_summary, write_class_report
 
@@ -93,6 +94,14 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
     report = write_class_report(rows, settings.out, skipped=roster.skipped)
     console.print(f"class report: {for_console(report)}", soft_wrap=True, highlight=False)
     return 0
+
+
+def _warn_missing_layers(layers: Sequence[str] | None) -> None:
+    from grader.sandbox.isolation import missing_layers_warning
+
+    warning = missing_layers_warning(layers) if layers is not None else None
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def print_class_summary(rows: Sequence, out: Path, console: Console, skipped: Sequence = ()) -> None:
@@ -139,6 +148,7 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
     source, file = read_source(args.submission)
     problems = [] if syntax_error(source, file.name) else interface_problems(source)
     with open_sandbox(launched.device, limits, launched) as sandbox:
+        _warn_missing_layers(sandbox.layers)
         settle_after_start_up()
         report = grade_source(
             source, str(file), sandbox, seed=args.seed, public_only=args.public_only, rubric_path=args.rubric

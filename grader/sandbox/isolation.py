@@ -86,6 +86,23 @@ class Plan:
         return names
 
 
+KEY_LAYERS = {
+    "bwrap": "workers see the machine's files (hidden as root: the grader, solutions/, tests/, its cache)",
+    "own-uid": "workers run as the grading user, and can read what it can",
+    "seccomp": "workers may make any system call (sockets, tracing, namespaces)",
+    "worker-ipcns": "workers share /tmp, /dev/shm, System V IPC, processes and network with each other",
+}
+"""The layers a fully equipped machine (Linux, root, bubblewrap, libseccomp) gives, and what is lost without each."""
+
+
+def missing_layers_warning(layers: Sequence[str]) -> str | None:
+    """One line naming the key layers not in force, or None."""
+    missing = [name for name in KEY_LAYERS if name not in layers]
+    if not missing:
+        return None
+    return f"warning: the sandbox runs without {', '.join(missing)} (README, 'The sandbox', says what that loses)"
+
+
 NO_BWRAP = "SGD_NO_BWRAP"
 """Set this environment variable to 1 to grade as on a machine without bubblewrap."""
 

@@ -21,7 +21,7 @@ import torch
 from grader.sandbox.protocol import Call, Gen, GenState, LrTable, Result, Unsupported
 
 MAGIC = b"SGW1"
-MAX_MESSAGE_BYTES = 256 * 2**20
+MAX_MESSAGE_BYTES = 64 * 2**20
 """Default cap on one message, tensors included."""
 MAX_HEADER_BYTES = 32 * 2**20
 MAX_DEPTH = 32
