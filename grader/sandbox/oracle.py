@@ -75,12 +75,13 @@ class Oracle:
 
     def _fork(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 ours.close()
-                _serve(theirs, self.helpers, self.max_bytes)
+                _serve(theirs, self.helpers, self.max_bytes, parent)
                 code = 0
             finally:
                 os._exit(code)
@@ -88,11 +89,11 @@ class Oracle:
         self.pid, self.ctl = pid, ours
 
 
-def _serve(ctl: socket.socket, helpers: Helpers, max_bytes: int) -> None:
+def _serve(ctl: socket.socket, helpers: Helpers, max_bytes: int, parent: int) -> None:
     if isolation.LINUX:
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:
-            return
+    if os.getppid() != parent:  # the trusted side died before the line above
+        return
     _limit_address_space()
     os.closerange(3, ctl.fileno())
     os.closerange(ctl.fileno() + 1, 1 << 16)

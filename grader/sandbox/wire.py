@@ -169,8 +169,12 @@ def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> list:
             if t.layout != torch.strided:
                 t = t.to_dense()
             t = t.resolve_conj().resolve_neg().to("cpu").contiguous().as_subclass(torch.Tensor)
-    raw = t.reshape(-1).view(torch.uint8)
-    buffers.append(raw.numpy().tobytes() if raw.numel() else b"")
+    if not t.numel():
+        buffers.append(b"")
+    elif t.dtype in _NUMPY_DTYPES:
+        buffers.append(t.numpy().tobytes())
+    else:
+        buffers.append(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return ["T", name, list(t.shape), str(tensor.device), len(buffers) - 1]
 
 
@@ -322,12 +326,16 @@ class _Reader:
         buffer = self._buffer(index)
         if math.prod(shape) * _ITEMSIZE[dtype] != len(buffer):
             raise WireError(f"tensor of shape {shape} and dtype {dtype_name} != {len(buffer)} bytes")
-        chunk = bytearray(buffer)
-        raw = torch.frombuffer(chunk, dtype=torch.uint8) if chunk else torch.empty(0, dtype=torch.uint8)
-        if dtype == torch.bool and bool((raw > 1).any()):
-            raise WireError("bool tensor holds bytes other than 0 and 1")
-        tensor = raw.view(dtype).reshape(shape)
-        target = _device(device)
+        if not len(buffer):
+            tensor = torch.empty(shape, dtype=dtype)
+        elif dtype == torch.bool:
+            raw = torch.frombuffer(bytearray(buffer), dtype=torch.uint8)
+            if bool((raw > 1).any()):
+                raise WireError("bool tensor holds bytes other than 0 and 1")
+            tensor = raw.view(torch.bool).reshape(shape)
+        else:
+            tensor = torch.frombuffer(bytearray(buffer), dtype=dtype).reshape(shape)
+        target = None if device == "cpu" else _device(device)
         return tensor.to(target) if target is not None else tensor
 
 
@@ -375,6 +383,8 @@ _NODE_READERS = {
     "C": "_call",
     "R": "_result",
 }
+_NUMPY_DTYPES = {d for d in DTYPES.values() if d not in (torch.bfloat16,)}
+"""The dtypes whose tensors `numpy()` can hold."""
 _ITEMSIZE = {dtype: torch.empty((), dtype=dtype).element_size() for dtype in DTYPES.values()}
 
 
