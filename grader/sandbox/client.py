@@ -220,8 +220,8 @@ class Sandbox:
 
 
 class _Worker:
-    def __init__(self, job: int, sock: socket.socket) -> None:
-        self.job, self.sock = job, sock
+    def __init__(self, job: int, sock: socket.socket, oracle: Oracle | None = None) -> None:
+        self.job, self.sock, self.oracle = job, sock, oracle
 
 
 class SandboxedSubmission:
@@ -284,8 +284,6 @@ class SandboxedSubmission:
         except _Failed as failure:
             if failure.error_type == "Timeout" and len(results) < len(calls):
                 self._hung.add(calls[len(results)].fn)
-                if self._helpers_for(isolate):  # the reference process may be what hangs
-                    self._sandbox.oracle(self._helpers).close()
             self._drop(isolate)
             if failure.error_type == "ImportError":
                 return [Result(error_type="ImportError", error=failure.error) for _ in calls]
@@ -331,7 +329,7 @@ class SandboxedSubmission:
             theirs.close()
             if oracle is not None:
                 oracle.close()
-        worker = _Worker(job, ours)
+        worker = _Worker(job, ours, self._sandbox.oracle(self._helpers) if helpers else None)
         self._workers[isolate] = worker
         message = {
             "op": "job",
@@ -434,6 +432,9 @@ class SandboxedSubmission:
         for worker in workers:
             worker.sock.close()
         self._sandbox._kill([worker.job for worker in workers])
+        for oracle in {id(w.oracle): w.oracle for w in workers if w.oracle is not None}.values():
+            if not oracle.idle():  # still busy with what a dead worker asked: the next one must not wait
+                oracle.close()
 
 
 def _judge_inputs(call: Call, result: Result) -> Result:

@@ -6,7 +6,7 @@ runs student code: it reads a request, checks it (a function of another step, we
 runs the reference under an address-space limit, and answers `{"op": "answer", "value",
 "states", "error_type", "error"}`. Arguments are hostile data: a request such as
 `exponential_decay(2, 2, 10**9)` or a broadcast to 10^12 elements costs only this process,
-which the client kills (and forks anew) when a call times out.
+which the client kills (and forks anew) when it is still busy once the worker that asked is gone.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ Helpers = Callable[[str], Mapping[str, Callable]]
 
 EXTRA_ADDRESS_SPACE = 4 * 2**30
 """How much more address space than the trusted side had when it forked the reference process may map."""
+IDLE_TIMEOUT_S = 0.5
+"""When a worker ends, the reference process must answer within this time, or it is killed: a
+request of that worker may keep it busy, and the next worker must not wait for it."""
 FRAME_TIMEOUT_S = 5.0
 """A request or answer that has begun must be through within this time, or its connection is dropped."""
 
@@ -59,6 +62,18 @@ class Oracle:
         finally:
             ours.close()
         return theirs
+
+    def idle(self, timeout_s: float = IDLE_TIMEOUT_S) -> bool:
+        """Whether the reference process answers at once (it is not busy with a request)."""
+        if self.ctl is None:
+            return True
+        try:
+            self.ctl.send(b"?")
+            if select.select([self.ctl], [], [], timeout_s)[0] and self.ctl.recv(16) == b"!":
+                return True
+        except OSError:
+            pass
+        return False
 
     def close(self) -> None:
         """Kill the reference process (a later `connect` forks a new one)."""
@@ -105,6 +120,9 @@ def _serve(ctl: socket.socket, helpers: Helpers, max_bytes: int, parent: int) ->
                 data, fds, _, _ = socket.recv_fds(ctl, 256, 1)
                 if not data:
                     return
+                if data == b"?":
+                    ctl.send(b"!")
+                    continue
                 connections.update({socket.socket(fileno=fd): data.decode() for fd in fds})
             elif not _serve_one(sock, helpers(connections[sock]), max_bytes):
                 del connections[sock]
@@ -115,10 +133,19 @@ def _serve_one(sock: socket.socket, functions: Mapping[str, Callable], max_bytes
     """Answer one request on `sock`; False when the connection is done for."""
     try:
         frame = wire.recv_frame(sock, deadline=time.monotonic() + FRAME_TIMEOUT_S, max_bytes=max_bytes)
+        if _closed(sock):  # its worker is gone: nobody waits for this answer
+            return False
         wire.send_frame(sock, respond(functions, frame, max_bytes), deadline=time.monotonic() + FRAME_TIMEOUT_S)
     except (EOFError, OSError, TimeoutError, wire.WireError):
         return False
     return True
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
 
 
 def respond(functions: Mapping[str, Callable], frame: bytes, max_bytes: int = wire.MAX_MESSAGE_BYTES) -> bytes:
