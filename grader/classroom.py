@@ -34,7 +34,7 @@ from grader.files import write_atomically
 from grader.rubric import DEFAULT_RUBRIC, load_rubric
 from grader.sandbox.client import Limits
 from grader.submission import NAMES, SubmissionError, decode, read_bytes, refusal
-from grader.text import csv_cell
+from grader.text import csv_cell, plain
 
 SUFFIXES = (".py", ".ipynb")
 STUDENTS = "students"
@@ -215,11 +215,12 @@ def _record(student: Student, settings: Settings, results: dict, report=None) ->
     from grader.reporters.html import feedback_html
 
     folder = student_folder(settings.out, student.name)
-    write_atomically(folder / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(folder / "results.json", json.dumps(results, indent=2, ensure_ascii=True) + "\n")
     if report is not None:
         page = feedback_html(report)
     else:
-        page = f"<!doctype html><meta charset=utf-8><title>Feedback</title><pre>{escape(results['output'])}</pre>"
+        text = escape(plain(results["output"]))
+        page = f"<!doctype html><meta charset=utf-8><title>Feedback</title><pre>{text}</pre>"
     write_atomically(folder / "feedback.html", page)
 
 

@@ -235,7 +235,7 @@ def autograde(
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write `document` to `path` atomically."""
-    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import types
 from pathlib import Path
 from types import ModuleType
 
@@ -36,12 +37,39 @@ def reference() -> ModuleType:
 
 @functools.cache
 def helpers(step: str) -> dict:
-    """The reference version of every contract function outside `step`: while `step` is
-    checked, these answer the submission's calls to its other functions (in this process for
-    `pytest`; in the sandbox's reference process for grading, never inside a worker). The
-    reference of `step` itself is left out, so a submission can never reach it."""
+    """The reference version of every contract function that neither belongs to `step` nor calls
+    (directly or through others) a function of `step`: while `step` is checked, these answer the
+    submission's calls to its other functions (in this process for `pytest`; in the sandbox's
+    reference process for grading, never inside a worker). So no answer ever comes from the
+    reference of `step` itself: the reference `train`, which calls the reference `mse`, is no
+    helper while `mse` is checked."""
     excluded = set(functions_of(step))
-    return {name: getattr(reference(), name) for name in FUNCTION_STEP if name not in excluded}
+    module = reference()
+    return {
+        name: getattr(module, name) for name in FUNCTION_STEP if name not in excluded and not (uses(name) & excluded)
+    }
+
+
+@functools.cache
+def uses(name: str) -> frozenset[str]:
+    """The contract functions the reference `name` calls, directly or through others."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        for callee in _called(getattr(reference(), todo.pop()).__code__):
+            if callee not in found:
+                found.add(callee)
+                todo.append(callee)
+    return frozenset(found)
+
+
+def _called(code: types.CodeType) -> set[str]:
+    """The contract names a code object (and the code nested in it) refers to."""
+    names = set(code.co_names) & set(FUNCTION_STEP)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _called(const)
+    return names
 
 
 def solution_lines() -> set[str]:

@@ -29,6 +29,8 @@ MAY_COST = {
     "sleep_at_import": set(STEPS),  # nothing can be imported: every step scores zero
     "patch_random": {"init", "train"},  # it breaks torch.randn for its own init
     "mutate_and_hide": {"step"},  # its sgd_step changes its inputs, and must lose that point
+    "swap_inputs": {"step"},  # likewise, with the changed tensors swapped out of the lists
+    "restore_after_yield": {"step"},  # its generator undoes the step once consumed: no step at all
 }
 """Steps a hostile submission may lose; every other one may lose only `mse`, where its tricks live."""
 

@@ -51,4 +51,4 @@ def results(report: Report) -> dict:
 
 
 def write_results(report: Report, path: str | Path) -> None:
-    write_atomically(Path(path), json.dumps(results(report), indent=2, ensure_ascii=False) + "\n")
+    write_atomically(Path(path), json.dumps(results(report), indent=2, ensure_ascii=True) + "\n")

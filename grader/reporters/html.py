@@ -16,6 +16,7 @@ from grader.files import write_atomically
 from grader.grading import Graded, Report, environment
 from grader.reporters.console import step_rows
 from grader.reporters.gradescope import test_output
+from grader.text import plain
 
 CSS = """
 :root { --ok: #2b8a3e; --bad: #c92a2a; --todo: #e67700; --muted: #868e96; --line: #dee2e6; --bg: #f8f9fa; }
@@ -73,7 +74,7 @@ FIGURE_TITLES = {"train": "Training loss", "schedules": "Learning-rate schedules
 
 def _e(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
     """`text`, at most `limit` characters of it, escaped: much of what is shown quotes the submission."""
-    return escape(bounded(str(text), limit), quote=True)
+    return escape(plain(bounded(str(text), limit)), quote=True)
 
 
 def _pts(x: float) -> str:

@@ -13,6 +13,7 @@ and str-keyed dicts of plain data. Two markers stand for things that are not dat
 from __future__ import annotations
 
 import collections.abc
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -114,13 +115,9 @@ def to_plain(value: Any, *, _depth: int = 0) -> Any:
         return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: to_plain(v, _depth=_depth + 1) for k, v in value.items()}
-    if isinstance(value, collections.abc.Iterator):
-        items = []
-        for item in value:
-            if len(items) >= MAX_ITEMS:
-                break
-            items.append(to_plain(item, _depth=_depth + 1))
-        return items
+    if isinstance(value, collections.abc.Iterator):  # consumed as list() would, then copied
+        items = list(itertools.islice(value, MAX_ITEMS))
+        return [to_plain(item, _depth=_depth + 1) for item in items]
     if type(value).__module__ == "numpy" and type(value).__name__ in ("float64", "float32", "int64", "int32"):
         return value.item()
     return Unsupported(f"{type(value).__module__}.{type(value).__qualname__}")
@@ -217,6 +214,7 @@ def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], orig
     """Call `fn` on fresh copies of `call`'s arguments; `originals`: the tensors among them."""
     args = _materialise(call.args, generators)
     kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
+    copies = tensors_in((args, kwargs))  # taken now: the function may swap what its lists hold
     try:
         value = to_plain(fn(*args, **kwargs))
     except KeyboardInterrupt:
@@ -225,7 +223,6 @@ def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], orig
         return Result(error_type=type(exc).__name__, error=_one_line(exc))
     if not originals:
         return Result(value=value)
-    copies = tensors_in((args, kwargs))
     inputs = [to_plain(t) for t in copies] if call.watch and call.repeat == 1 else None
     return Result(value=value, mutated=changed(originals, copies), inputs=inputs)
 
