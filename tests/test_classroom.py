@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import CORPUS, ROOT, corpus_files, header, processes_of
+from test_hostile_cli import CASES as CLI_CASES
 
 from grader import reference
 from grader.classroom import Settings, grade_class
@@ -23,7 +24,8 @@ from grader.contract import STEPS
 from grader.sandbox.client import Limits
 
 LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
-HOSTILE = corpus_files("hostile")
+HOSTILE = [path for path in corpus_files("hostile") if path.stem not in CLI_CASES]
+"""The hostile cases this class run grades (test_hostile_cli.py grades the others in its own)."""
 
 MAY_COST = {
     "sleep_at_import": set(STEPS),  # nothing can be imported: every step scores zero

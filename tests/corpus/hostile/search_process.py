@@ -56,6 +56,8 @@ def quote_helpers():
     names = ("init_params", "predict", "mse_grad", "sgd_step", "minibatches", "momentum_step", "train")
     quoted = {}
     for name in names:
+        if name not in globals():  # not a helper while this step is checked
+            continue
         try:
             quoted[name] = inspect.getsource(globals()[name])
         except (OSError, TypeError) as exc:
