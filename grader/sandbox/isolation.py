@@ -333,6 +333,7 @@ def enter_own_namespaces() -> None:
     /tmp and /dev/shm, and small System V quotas; all of it dies with the worker."""
     libc = _libc()
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    _read_only_everywhere(libc)
     _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
     _cover_tmp(libc, f"mode=1777,size={TMP_BYTES}".encode())
     if os.path.isdir("/dev/shm"):
@@ -344,6 +345,22 @@ def enter_own_namespaces() -> None:
         with open(f"/proc/sys/kernel/{name}", "w") as f:
             f.write(str(value))
     _set_limit(resource.RLIMIT_MSGQUEUE, 64 * 2**10)
+
+
+_KEEP_WRITABLE = ("/proc", "/sys", "/dev")
+"""Mounts left as they are: /proc is replaced, /sys is the kernel's, /dev holds devices."""
+
+
+def _read_only_everywhere(libc: ctypes.CDLL) -> None:
+    """Remount every mount of this (private) mount namespace read-only, so that no folder of the
+    machine (/var/tmp, say) is left for one worker to write and a later one to read."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4].replace("\\040", " ") for line in f]
+    for point in points:
+        if any(point == keep or point.startswith(keep + "/") for keep in _KEEP_WRITABLE):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | os.statvfs(point).f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        libc.mount(None, point.encode(), None, flags, None)  # best effort: a mount that refuses stays as it is
 
 
 def probe_worker_namespaces(plan: Plan) -> int:
