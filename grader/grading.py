@@ -104,7 +104,7 @@ def grade_source(
     if public_only:
         checks = [c for c in checks if not rubric[c.id].hidden]
     problem = syntax_error(source, name)
-    submission = _Unloadable(problem) if problem else sandbox.submission(source, reference.helpers)
+    submission = _Unloadable(problem) if problem else sandbox.submission(source, reference.helpers, reference.own)
     graded = []
     plot_data = None
     try:

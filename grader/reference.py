@@ -50,6 +50,13 @@ def helpers(step: str) -> dict:
     }
 
 
+def own(step: str) -> dict:
+    """The reference functions of `step` itself. Never a helper: the grader only rehearses them
+    on a check's calls, on the trusted side, to seal in advance the answers a correct
+    submission will ask of the other steps (see `grader.sandbox.rehearsal`)."""
+    return {name: getattr(reference(), name) for name in functions_of(step)}
+
+
 @functools.cache
 def uses(name: str) -> frozenset[str]:
     """The contract functions the reference `name` calls, directly or through others."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -13,6 +15,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader import reference
-from grader.sandbox import isolation, wire
+from grader.sandbox import isolation, oracle, rehearsal, wire
 from grader.sandbox.client import Limits, Sandbox
 from grader.sandbox.protocol import Call, Gen, LrTable, Result, Unsupported, execute
 
@@ -37,6 +40,9 @@ P, T = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 5.0])
 MSE = Call("mse", (P, T))
 X, W, B = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([1.0, -1.0]), torch.tensor(0.5)
 PREDICT = Call("predict", (X, W, B))
+TRAIN = Call(
+    "train", (X, torch.tensor([1.0, 2.0])), {"epochs": 3, "batch_size": 1, "lr": 0.1, "generator": Gen(7, "g")}
+)
 
 
 def source(name: str) -> str:
@@ -575,6 +581,10 @@ def test_a_worker_holds_nothing_of_the_reference(patient_sandbox: Sandbox) -> No
     ]
     assert_mse_ok(mse)
     sub.close()
+    sealed = sandbox.submission(hostile, reference.helpers, reference.own)  # sealed answers to TRAIN in its memory
+    _, found = sealed.run([TRAIN, Call("search", (solution_patterns(hostile),))], isolate="train")
+    assert found.value == [], found
+    sealed.close()
     planted = sandbox.submission(reference.SOLUTION.read_text() + "\n" + hostile, reference.helpers)
     (found,) = planted.run([Call("search", (solution_patterns(hostile),))], isolate="mse")
     assert found.value and found.value[0].startswith("memory:"), "the search must find the solution when it is there"
@@ -690,3 +700,84 @@ def test_kit_is_unchanged(kit_snapshot: set[str]) -> None:
     (the kit may be edited while the tests run, so modified files are not compared)."""
     assert kit_snapshot <= snapshot(KIT)
     assert foreign_files([KIT, Path("/tmp")], range(1_000_000, 2**32 - 1)) == []
+
+
+def test_a_sealed_answer_opens_only_with_its_request() -> None:
+    answers = {b"request one": b"answer one", b"request two": b"the second answer " * 40}
+    table = rehearsal.seal(answers, rehearsal.new_salt())
+    sealed = rehearsal.Sealed()
+    sealed.load(wire.decode(wire.encode(table)))
+    assert all(sealed.open(request) == answer for request, answer in answers.items())
+    assert sealed.open(b"request three") is None and sealed.open(b"request one ") is None
+    assert b"answer" not in table["blob"].numpy().tobytes()
+    resealed = rehearsal.seal(answers, rehearsal.new_salt())  # a new salt: nothing in common
+    assert not set(resealed["blob"].numpy().tobytes().split()) & set(table["blob"].numpy().tobytes().split())
+
+
+@pytest.mark.parametrize(
+    "table",
+    [None, {}, {"salt": torch.zeros(16, dtype=torch.uint8)}, "garbage", {"salt": 1, "ids": 2, "sizes": 3, "blob": 4}],
+)
+def test_a_malformed_table_opens_nothing(table: object) -> None:
+    sealed = rehearsal.Sealed()
+    sealed.load(rehearsal.seal({b"request": b"answer"}, b"s" * 16))
+    sealed.load(table)
+    assert sealed.open(b"request") is None
+
+
+def test_rehearsal_records_what_the_reference_asks_and_the_answers_it_gets() -> None:
+    helpers = reference.helpers("train")
+    answers = rehearsal.rehearse(reference.own("train"), helpers, [TRAIN], wire.MAX_MESSAGE_BYTES)
+    asked = collections.Counter(wire.decode(request)["fn"] for request in answers)
+    assert asked["init_params"] == 1 and asked["minibatches"] == 3 and asked["mse_grad"] == 6, asked
+    assert all(answer == oracle.respond(helpers, request) for request, answer in answers.items())
+
+
+def logged_helpers(log: Path) -> Callable[[str], dict]:
+    """reference.helpers, each call noted in `log` with the pid that answered it."""
+
+    def note() -> None:
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+
+    def logged(fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+
+            def generator(*args: object, **kwargs: object) -> object:
+                note()
+                yield from fn(*args, **kwargs)
+
+            return generator
+
+        def plain(*args: object, **kwargs: object) -> object:
+            note()
+            return fn(*args, **kwargs)
+
+        return plain
+
+    return lambda step: {name: logged(fn) for name, fn in reference.helpers(step).items()}
+
+
+def test_a_correct_train_is_answered_without_round_trips(sandbox: Sandbox, tmp_path: Path) -> None:
+    log = tmp_path / "asked"
+    helpers = logged_helpers(log)
+    log.write_text("")
+    expected = execute(vars(reference.reference()), [TRAIN])[0]
+    solution = sandbox.submission(reference.SOLUTION.read_text(), helpers, reference.own)
+    (got,) = solution.run([TRAIN], isolate="train")
+    solution.close()
+    assert got.ok and all(torch.equal(g, e) for g, e in zip(got.value[:2], expected.value[:2]))
+    assert got.value[2] == expected.value[2]
+    answered_by = collections.Counter(log.read_text().split())
+    assert set(answered_by) == {str(os.getpid())}, "the rehearsal asks here; the reference process is never asked"
+    by_keywords = reference.SOLUTION.read_text().replace(
+        "mse_grad(X[rows], y[rows], *params)", "mse_grad(X=X[rows], y=y[rows], w=params[0], b=params[1])"
+    )
+    assert by_keywords != reference.SOLUTION.read_text()
+    log.write_text("")
+    other = sandbox.submission(by_keywords, helpers, reference.own)
+    (got,) = other.run([TRAIN], isolate="train")
+    other.close()
+    assert got.ok and got.value[2] == expected.value[2]
+    answered_by = collections.Counter(log.read_text().split())
+    assert sum(n for pid, n in answered_by.items() if pid != str(os.getpid())) == 6, "its 6 requests by keyword"
