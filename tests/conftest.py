@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import settings
@@ -30,14 +31,26 @@ def root() -> Path:
     return ROOT
 
 
-def processes_of(uids: range) -> list[int]:
-    """Pids of live (non-zombie) processes running as one of `uids`."""
-    pids = []
-    for entry in os.listdir("/proc"):
+class Process(NamedTuple):
+    parent: int
+    start: str
+    """Start time in clock ticks since boot: with the pid, it names one process (pids get reused)."""
+    uid: int
+
+
+def live_processes() -> dict[int, Process]:
+    """Every live (non-zombie) process, as /proc lists it."""
+    found = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid in uids:
-                if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    pids.append(int(entry))
-        except (OSError, IndexError):
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                found[int(entry)] = Process(int(fields[1]), fields[19], os.stat(f"/proc/{entry}").st_uid)
+        except (OSError, IndexError, ValueError):
             pass
-    return pids
+    return found
+
+
+def processes_of(uids: range) -> list[int]:
+    """Pids of live processes running as one of `uids`."""
+    return [pid for pid, process in live_processes().items() if process.uid in uids]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CORPUS, ROOT, corpus_files, header, processes_of
+from conftest import CORPUS, ROOT, corpus_files, header, live_processes, processes_of
 from test_hostile_cli import CASES as CLI_CASES
 
 from grader import reference
@@ -160,34 +160,21 @@ def test_rerun_grades_only_what_changed(graded):
 
 def descendants(pid: int) -> set[tuple[int, str]]:
     """(pid, start time) of every process below `pid`."""
-    children: dict[int, list[int]] = {}
-    started = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        started[int(entry)] = fields[19]
+    now = live_processes()
     found, todo = set(), [pid]
     while todo:
-        for child in children.get(todo.pop(), []):
-            found.add((child, started[child]))
-            todo.append(child)
+        parent = todo.pop()
+        for child, process in now.items():
+            if process.parent == parent:
+                found.add((child, process.start))
+                todo.append(child)
     return found
 
 
 def alive(processes: set[tuple[int, str]]) -> list[int]:
     """The processes still running (a zombie or a reused pid does not count)."""
-    running = []
-    for pid, start in processes:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[19] == start and fields[0] != "Z":
-            running.append(pid)
-    return running
+    now = live_processes()
+    return [pid for pid, start in processes if pid in now and now[pid].start == start]
 
 
 def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):

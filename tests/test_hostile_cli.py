@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, processes_of
+from conftest import CORPUS, ROOT, live_processes, processes_of
 
 from grader import reference
 from grader.checks.core import MAX_MESSAGE_CHARS
@@ -88,19 +88,6 @@ def padded_source(size: int) -> str:
 # --- running the CLI and watching what it starts ------------------------------------------
 
 
-def _processes() -> dict[int, tuple[int, str, int]]:
-    """pid -> (parent pid, start time, uid) of every live process."""
-    found = {}
-    for entry_ in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{entry_}/stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z":
-                found[int(entry_)] = (int(fields[1]), fields[19], os.stat(f"/proc/{entry_}").st_uid)
-        except (OSError, IndexError, ValueError):
-            pass
-    return found
-
-
 @dataclass
 class Run:
     returncode: int
@@ -116,8 +103,8 @@ class Run:
         """Processes it started, or running as one of its sandboxes' uids, still alive after `wait_s`."""
         deadline = time.monotonic() + wait_s
         while True:
-            now = _processes()
-            left = [pid for pid, start in self.started if pid in now and now[pid][1] == start]
+            now = live_processes()
+            left = [pid for pid, start in self.started if pid in now and now[pid].start == start]
             for base in self.uid_blocks:
                 left += processes_of(range(base, base + UID_SPAN))
             if not left or time.monotonic() > deadline:
@@ -140,14 +127,14 @@ def run_cli(*args: str, timeout_s: float, env: dict | None = None) -> Run:
 
     def watch() -> None:
         while not stop.wait(0.05):
-            now = _processes()
-            below = {process.pid} | {pid for pid, (_, start, _) in now.items() if (pid, start) in seen}
+            now = live_processes()
+            below = {process.pid} | {pid for pid, process in now.items() if (pid, process.start) in seen}
             grew = True
             while grew:
-                new = {pid for pid, (parent, _, _) in now.items() if parent in below and pid not in below}
+                new = {pid for pid, process in now.items() if process.parent in below and pid not in below}
                 below |= new
                 grew = bool(new)
-            seen.update({(pid, now[pid][1]): now[pid][2] for pid in below if pid in now})
+            seen.update({(pid, now[pid].start): now[pid].uid for pid in below if pid in now})
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

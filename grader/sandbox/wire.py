@@ -52,6 +52,7 @@ DTYPES: dict[str, torch.dtype] = {
     )
 }
 """The tensor dtypes that may cross the wire, by name."""
+_DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 
 _HEAD = struct.Struct(">I")
 _FRAME = struct.Struct(">Q")
@@ -77,6 +78,8 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
     d = depth + 1
+    if type(value) is torch.Tensor:  # the common case first
+        return _encode_tensor(value, buffers)
     if value is None:
         return ["n"]
     if isinstance(value, bool):
@@ -153,8 +156,8 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
-    name = str(dtype).removeprefix("torch.")
-    if DTYPES.get(name) is not dtype:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
         raise WireError(f"tensor dtype {dtype} cannot cross the wire")
     return name
 
