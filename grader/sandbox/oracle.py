@@ -113,6 +113,7 @@ def _serve(ctl: socket.socket, helpers: Helpers, max_bytes: int, parent: int) ->
     os.closerange(3, ctl.fileno())
     os.closerange(ctl.fileno() + 1, 1 << 16)
     torch.set_num_threads(1)
+    torch.set_float32_matmul_precision("highest")  # as in a worker: no TF32
     connections: dict[socket.socket, str] = {}
     while True:
         for sock in select.select([ctl, *connections], [], [])[0]:

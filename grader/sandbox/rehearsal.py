@@ -43,7 +43,7 @@ def rehearse(
     """The requests (exact wire bytes) that the reference functions `own` make of `helpers`
     while running `calls` as a worker would, each with its encoded answer."""
     recorded: dict[bytes, bytes] = {}
-    if not set(helpers) & set().union(*(_names(fn.__code__) for fn in own.values())):
+    if not set(helpers) & set().union(*(global_names(fn.__code__) for fn in own.values())):
         return recorded  # they ask nothing of other steps
 
     def ask(request: dict) -> dict:
@@ -61,9 +61,9 @@ def rehearse(
     return recorded
 
 
-def _names(code: types.CodeType) -> set[str]:
+def global_names(code: types.CodeType) -> set[str]:
     """The global names a code object (and the code nested in it) refers to."""
-    return set(code.co_names).union(*(_names(c) for c in code.co_consts if isinstance(c, types.CodeType)))
+    return set(code.co_names).union(*(global_names(c) for c in code.co_consts if isinstance(c, types.CodeType)))
 
 
 def _rebound(own: Mapping[str, Callable], proxies: Mapping[str, Callable]) -> dict[str, Any]:
