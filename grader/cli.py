@@ -11,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 
 from grader import DEFAULT_SEED
-from grader.sandbox.launcher import Launch, launch_for_grading
+from grader.files import launch_for_grading
+from grader.sandbox.launcher import Launch
 from grader.text import for_console
 
 EXAMPLES = Path(__file__).with_name("examples")

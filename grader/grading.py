@@ -14,9 +14,10 @@ import torch
 import grader
 from grader import plots, reference
 from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
+from grader.files import launch_for_grading
 from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
-from grader.sandbox.launcher import Launch, launch_for_grading
+from grader.sandbox.launcher import Launch
 from grader.sandbox.protocol import Call, Result
 
 

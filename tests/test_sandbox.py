@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import collections
 import contextlib
 import inspect
@@ -781,3 +782,17 @@ def test_a_correct_train_is_answered_without_round_trips(sandbox: Sandbox, tmp_p
     assert got.ok and got.value[2] == expected.value[2]
     answered_by = collections.Counter(log.read_text().split())
     assert sum(n for pid, n in answered_by.items() if pid != str(os.getpid())) == 6, "its 6 requests by keyword"
+
+
+def test_the_sandbox_imports_nothing_of_the_grader_outside_it() -> None:
+    """grader/sandbox/ stands alone: what it needs of the grader (the reference) comes in as arguments."""
+    outside = []
+    for path in sorted((KIT / "grader" / "sandbox").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            outside += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] == "grader" and not n.startswith("grader.sandbox")
+            ]
+    assert outside == []

@@ -6,7 +6,7 @@ every check's examples for one seed, under a key made of all that decides them: 
 grader's source, the versions of hypothesis, torch and Python, and the seed. It is
 written atomically and read with `wire.decode` (no pickle); a missing, stale or
 unreadable file is simply recorded again. The sandbox hides the folder from submissions
-(see `launcher.launch_for_grading`).
+(see `files.launch_for_grading`).
 
 Hypothesis mixes into its draws constants found in the source of every non-library
 module loaded in the process, so the same seed gives other examples in a process that

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import IO
 
-from grader.files import cache_dir
 from grader.sandbox import isolation
 
 
@@ -69,13 +68,3 @@ def launch(
     )
     theirs.close()
     return Launch(plan, device, proc, ctl, stderr, started)
-
-
-def launch_for_grading(device: str = "cpu") -> Launch:
-    """A zygote whose workers cannot see the grader, the solutions, the tests or the grader's cache."""
-    store = cache_dir()
-    try:
-        store.mkdir(parents=True, exist_ok=True)  # a path is hidden only if it exists when the zygote starts
-    except OSError:
-        pass
-    return launch([str(store)], device, preload_optim=True)
