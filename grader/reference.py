@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.contract import FUNCTION_STEP, functions_of
+from grader.sandbox.protocol import global_names
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "sgd.py"
 
@@ -72,11 +73,7 @@ def uses(name: str) -> frozenset[str]:
 
 def _called(code: types.CodeType) -> set[str]:
     """The contract names a code object (and the code nested in it) refers to."""
-    names = set(code.co_names) & set(FUNCTION_STEP)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _called(const)
-    return names
+    return global_names(code) & set(FUNCTION_STEP)
 
 
 def solution_lines() -> set[str]:

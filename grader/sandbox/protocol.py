@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections.abc
 import itertools
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -149,6 +150,11 @@ class _Schedule:
         if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < len(self._values):
             raise ValueError(f"lr({epoch!r}) was called, but lr is defined for epochs 0..{len(self._values) - 1}")
         return self._values[epoch]
+
+
+def global_names(code: types.CodeType) -> set[str]:
+    """The global names a code object (and the code nested in it) refers to."""
+    return set(code.co_names).union(*(global_names(c) for c in code.co_consts if isinstance(c, types.CodeType)))
 
 
 def tensors_in(value: Any) -> list[torch.Tensor]:

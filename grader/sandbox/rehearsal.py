@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import oracle, proxy, wire
-from grader.sandbox.protocol import Call, execute
+from grader.sandbox.protocol import Call, execute, global_names
 
 SALT_BYTES = 16
 ID_BYTES = 16
@@ -43,8 +43,8 @@ def rehearse(
     """The requests (exact wire bytes) that the reference functions `own` make of `helpers`
     while running `calls` as a worker would, each with its encoded answer."""
     recorded: dict[bytes, bytes] = {}
-    if not set(helpers) & set().union(*(global_names(fn.__code__) for fn in own.values())):
-        return recorded  # they ask nothing of other steps
+    if not asks_others(own, helpers):
+        return recorded
 
     def ask(request: dict) -> dict:
         frame = wire.encode(request, max_bytes=max_bytes)
@@ -61,9 +61,9 @@ def rehearse(
     return recorded
 
 
-def global_names(code: types.CodeType) -> set[str]:
-    """The global names a code object (and the code nested in it) refers to."""
-    return set(code.co_names).union(*(global_names(c) for c in code.co_consts if isinstance(c, types.CodeType)))
+def asks_others(own: Mapping[str, Callable], helpers: Mapping[str, Callable]) -> bool:
+    """Whether the functions `own` name any of `helpers` (else a rehearsal records nothing)."""
+    return bool(set(helpers) & set().union(*(global_names(fn.__code__) for fn in own.values())))
 
 
 def _rebound(own: Mapping[str, Callable], proxies: Mapping[str, Callable]) -> dict[str, Any]:
