@@ -31,12 +31,12 @@ PYTHON = sys.executable
 STARTUP = {
     "python itself": "pass",
     "import torch": "import torch",
-    "import the grader (torch, hypothesis, scipy.stats, rich, the checks)": "import grader.grading",
+    "import the grader (torch, hypothesis, scipy.stats, rich, the checks)": "import grader.frontends.grade",
     "… and make the first torch.optim optimizer (imports torch._dynamo)": (
-        "import grader.grading; grader.grading.warm_torch_optim()"
+        "import grader.frontends.grade; grader.frontends.grade.warm_torch_optim()"
     ),
     "… the same with the garbage collector off, as `python -m grader grade` starts": (
-        "import gc; gc.disable(); import grader.grading; grader.grading.warm_torch_optim()"
+        "import gc; gc.disable(); import grader.frontends.grade; grader.frontends.grade.warm_torch_optim()"
     ),
 }
 
@@ -52,7 +52,7 @@ def subprocess_seconds(code: str, repeat: int) -> float:
 
 def teardown_seconds(repeat: int) -> float:
     """How long Python takes to exit once torch and torch._dynamo are loaded (`python -m grader` skips it)."""
-    code = "import time, grader.grading; grader.grading.warm_torch_optim(); print(time.perf_counter(), flush=True)"
+    code = "import time, grader.frontends.grade as g; g.warm_torch_optim(); print(time.perf_counter(), flush=True)"
     runs = []
     for _ in range(repeat):
         proc = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -93,8 +93,9 @@ class ExclusiveTimes:
 
 def by_part(sandbox) -> list[str]:
     """Grade the corpus' correct and buggy submissions once each and split the time by part."""
-    from grader import grading, plots
     from grader.checks import core
+    from grader.frontends import grade as grading
+    from grader.reporters import plots
     from grader.reporters.html import feedback_html
     from grader.sandbox.client import SandboxedSubmission
 
@@ -131,10 +132,11 @@ def by_part(sandbox) -> list[str]:
 
 
 def measure(repeat: int) -> list[str]:
-    from grader import grading, plots
     from grader.checks import example_store
     from grader.checks.core import DEFAULT_SEED, checks_for, record_examples
     from grader.contract import STEPS
+    from grader.frontends import grade as grading
+    from grader.reporters import plots
     from grader.reporters.html import feedback_html
 
     lines = ["## Start-up (fresh processes)", "", "| what | seconds |", "|---|---|"]

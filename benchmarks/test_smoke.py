@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.builders.notebook import EXERCISE_NOTEBOOK
 from grader.contract import FUNCTION_STEP
-from grader.notebook import EXERCISE_NOTEBOOK
 from grader.submission import load_module, notebook_code
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ else:
     sys.path.insert(0, str(HERE.parent))
 
 from grader.contract import STEPS  # noqa: E402
-from grader.selfcheck import StepSummary  # noqa: E402
+from grader.frontends.selfcheck import StepSummary  # noqa: E402
 
 SUMMARY = pytest.StashKey[StepSummary]()
 

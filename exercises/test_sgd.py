@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.selfcheck import public_checks, submission_for
+from grader.frontends.selfcheck import public_checks, submission_for
 
 CHECKS = public_checks()
 

@@ -62,7 +62,7 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         TimeRemainingColumn,
     )
 
-    from grader.classroom import Settings, default_jobs, discover, grade_class
+    from grader.frontends.classroom import Settings, default_jobs, discover, grade_class
 
     device = _device(args.device)
     settings = Settings(
@@ -132,9 +132,9 @@ def print_class_summary(rows: Sequence, out: Path, console: Console, skipped: Se
 
 
 def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
-    from grader.classroom import is_class_folder
     from grader.contract import interface_problems
-    from grader.grading import grade_source, open_sandbox, settle_after_start_up, syntax_error
+    from grader.frontends.classroom import is_class_folder
+    from grader.frontends.grade import grade_source, open_sandbox, settle_after_start_up, syntax_error
     from grader.reporters.console import print_report
     from grader.reporters.gradescope import write_results
     from grader.rubric import load_rubric
@@ -170,7 +170,7 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from grader import reference
-    from grader.grading import grade_source, open_sandbox
+    from grader.frontends.grade import grade_source, open_sandbox
     from grader.reporters.console import print_side_by_side
     from grader.submission import read_source
 
@@ -185,21 +185,21 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_stubs(args: argparse.Namespace, console: Console) -> int:
-    from grader.stubs import write_stubs
+    from grader.builders.stubs import write_stubs
 
     console.print(f"wrote {write_stubs()}")
     return 0
 
 
 def cmd_notebook(args: argparse.Namespace, console: Console) -> int:
-    from grader.notebook import write_notebook
+    from grader.builders.notebook import write_notebook
 
     console.print(f"wrote {write_notebook()}")
     return 0
 
 
 def cmd_course(args: argparse.Namespace, console: Console) -> int:
-    from grader.notebook import write_course
+    from grader.builders.notebook import write_course
 
     folder = write_course(Path(args.dir))
     console.print(
@@ -213,7 +213,7 @@ def cmd_course(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace, console: Console) -> int:
-    from grader.gradescope_bundle import build_bundle
+    from grader.builders.gradescope_bundle import build_bundle
 
     try:
         out = build_bundle(args.out)
@@ -224,7 +224,7 @@ def cmd_gradescope_bundle(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_release(args: argparse.Namespace, console: Console) -> int:
-    from grader.release import ReleaseError, build_release
+    from grader.builders.release import ReleaseError, build_release
 
     try:
         out = build_release(args.out_dir, force=args.force)

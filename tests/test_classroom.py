@@ -19,8 +19,8 @@ from conftest import CORPUS, ROOT, corpus_files, header, live_processes, process
 from test_hostile_cli import CASES as CLI_CASES
 
 from grader import reference
-from grader.classroom import Settings, grade_class
 from grader.contract import STEPS
+from grader.frontends.classroom import Settings, grade_class
 from grader.sandbox.client import Limits
 
 LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)

@@ -10,8 +10,8 @@ import pytest
 from conftest import corpus_files
 
 from grader.checks.core import checks_for, run_check
-from grader.grading import grade_source, open_sandbox
-from grader.selfcheck import submission_for
+from grader.frontends.grade import grade_source, open_sandbox
+from grader.frontends.selfcheck import submission_for
 
 BUGS = corpus_files("bugs")
 CORRECT = corpus_files("correct")

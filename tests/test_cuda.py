@@ -8,8 +8,8 @@ from conftest import corpus_files
 
 from grader import reference
 from grader.checks.core import checks_for, run_check
-from grader.grading import grade_source, open_sandbox
-from grader.selfcheck import submission_for
+from grader.frontends.grade import grade_source, open_sandbox
+from grader.frontends.selfcheck import submission_for
 
 pytestmark = [
     pytest.mark.cuda,

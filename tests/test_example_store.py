@@ -9,7 +9,7 @@ import torch
 
 from grader.checks import example_store
 from grader.checks.core import DEFAULT_SEED, checks_for, recorded_examples
-from grader.grading import open_sandbox
+from grader.frontends.grade import open_sandbox
 from grader.sandbox import wire
 from grader.sandbox.protocol import Call
 

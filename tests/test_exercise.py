@@ -8,11 +8,11 @@ import importlib.util
 import pytest
 
 from grader import reference
+from grader.builders.stubs import EXERCISE, stub_source
 from grader.checks.core import checks_for, run_check
 from grader.contract import FUNCTION_STEP, STEPS
+from grader.frontends.selfcheck import public_checks, submission_for
 from grader.rubric import load_rubric
-from grader.selfcheck import public_checks, submission_for
-from grader.stubs import EXERCISE, stub_source
 
 
 def test_exercise_is_generated_from_the_solution():

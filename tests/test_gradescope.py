@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope_bundle import autograde, build_bundle, find_upload, is_valid, read_metadata
+from grader.builders.gradescope_bundle import autograde, build_bundle, find_upload, is_valid, read_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "sgd.py"

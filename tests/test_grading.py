@@ -11,10 +11,10 @@ import pytest
 from conftest import ROOT, corpus_files
 
 from grader import reference
+from grader.builders.stubs import EXERCISE
 from grader.contract import STEPS
-from grader.grading import grade_source, open_sandbox
+from grader.frontends.grade import grade_source, open_sandbox
 from grader.reporters.gradescope import results
-from grader.stubs import EXERCISE
 
 
 @pytest.fixture(scope="module")

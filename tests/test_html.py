@@ -18,8 +18,9 @@ import pytest
 from conftest import ROOT
 from rich.console import Console
 
-from grader import plots, reference
-from grader.grading import grade_source, open_sandbox
+from grader import reference
+from grader.frontends.grade import grade_source, open_sandbox
+from grader.reporters import plots
 from grader.reporters.class_report import (
     StudentSummary,
     catalogue,

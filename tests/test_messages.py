@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import torch
 
-from grader import plots
 from grader.checks.core import MAX_MESSAGE_CHARS, TRUNCATED, Outcome, checks_for, fmt, run_check
-from grader.grading import Report
+from grader.frontends.grade import Report
+from grader.reporters import plots
 from grader.reporters.html import feedback_html
 from grader.sandbox.protocol import Call, Result
 

@@ -2,7 +2,7 @@
 
 exercises/sgd.ipynb is the student notebook (what `nbgrader generate_assignment` releases);
 the nbgrader source notebook, with the solutions and hidden tests, is generated into a
-course folder by `grader.notebook.write_course`.
+course folder by `grader.builders.notebook.write_course`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import nbformat
 import pytest
 
 from grader import reference
+from grader.builders.notebook import ASSIGNMENT, EXERCISE_NOTEBOOK, source_notebook, student_notebook, write_course
 from grader.checks.core import checks_for
 from grader.contract import FUNCTION_STEP, STEPS, interface_problems
-from grader.nbgrader_checks import check_step, step_points
-from grader.notebook import ASSIGNMENT, EXERCISE_NOTEBOOK, source_notebook, student_notebook, write_course
+from grader.frontends.notebook_checks import check_step, step_points
+from grader.frontends.selfcheck import submission_for
 from grader.rubric import load_rubric
-from grader.selfcheck import submission_for
 from grader.submission import notebook_code
 
 BIN = Path(sys.executable).parent  # the venv's bin: nbgrader, alembic, and the kernel's python

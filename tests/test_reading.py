@@ -19,9 +19,18 @@ import pytest
 from conftest import ROOT
 from rich.console import Console
 
-from grader import classroom
-from grader.classroom import Row, Settings, Skipped, Student, discover, fingerprint, grade_class, write_gradebook
-from grader.gradescope_bundle import autograde, find_upload
+from grader.builders.gradescope_bundle import autograde, find_upload
+from grader.frontends import classroom
+from grader.frontends.classroom import (
+    Row,
+    Settings,
+    Skipped,
+    Student,
+    discover,
+    fingerprint,
+    grade_class,
+    write_gradebook,
+)
 from grader.submission import NOTEBOOK_LIMIT, PY_LIMIT, SubmissionError, locate, read_source
 from grader.text import csv_cell, plain
 
@@ -319,6 +328,6 @@ def test_gradescope_walk_does_not_follow_folders(tmp_path: Path) -> None:
 
 
 def test_gradescope_runner_imports_no_torch() -> None:
-    code = "import sys, grader.gradescope_bundle as g, grader.submission; print('torch' in sys.modules)"
+    code = "import sys, grader.builders.gradescope_bundle as g, grader.submission; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from grader import reference
-from grader.release import ReleaseError, build_release, public_rubric, strip_checks
-from grader.selfcheck import public_checks
+from grader.builders.release import ReleaseError, build_release, public_rubric, strip_checks
+from grader.frontends.selfcheck import public_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "sgd.py"
@@ -46,9 +46,15 @@ def test_layout(release: Path) -> None:
     assert (release / "lessons" / "lesson_support.py").is_file() and list((release / "lessons").glob("*.ipynb"))
     assert (release / "sgd.ipynb").is_file() == (ROOT / "exercises" / "sgd.ipynb").is_file()
     shipped = {p.relative_to(release / "grader").as_posix() for p in (release / "grader").rglob("*.py")}
-    assert {"selfcheck.py", "reference.py", "sandbox/protocol.py", "checks/core.py", "checks/mse.py"} <= shipped
-    assert not shipped & {"cli.py", "grading.py", "stubs.py", "release.py", "gradescope_bundle.py"}
-    assert not [p for p in shipped if p.startswith(("examples/", "reporters/", "autograder/"))]
+    assert {
+        "frontends/selfcheck.py",
+        "reference.py",
+        "sandbox/protocol.py",
+        "checks/core.py",
+        "checks/mse.py",
+    } <= shipped
+    assert not shipped & {"cli.py", "frontends/grade.py", "frontends/classroom.py"}
+    assert not [p for p in shipped if p.startswith(("examples/", "reporters/", "autograder/", "builders/"))]
     # the wire format stores the recorded examples (grader/checks/example_store.py); no sandbox machinery
     assert {p for p in shipped if p.startswith("sandbox/")} == {
         "sandbox/__init__.py",
@@ -112,7 +118,9 @@ def test_plain_pytest_self_checks(release: Path, tmp_path: Path) -> None:
     assert "mse is not implemented yet" in output and f"{public} failed" in output
     assert "SGD self-check, step by step" in output
     assert re.search(r"^\s+mse\s+not started\s+0/\d+ checks", output, re.M), output
-    assert list((release / "grader" / "__pycache__").glob("selfcheck.*.pyc")), "the kit's grader was imported"
+    assert list((release / "grader" / "frontends" / "__pycache__").glob("selfcheck.*.pyc")), (
+        "the kit's grader was imported"
+    )
     assert not (release / ".pytest_cache").exists()
 
     mse_only = run_pytest(release, "--collect-only", "-m", "mse")

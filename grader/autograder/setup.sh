@@ -57,4 +57,4 @@ chmod -R a+rX "$VENV" "$SOURCE"
 chmod a+rx "$ROOT/run_autograder" "$SOURCE/run_autograder" 2>/dev/null || true
 
 cd "$SOURCE"
-"$VENV/bin/python" -c 'import torch, grader.grading; print("grader ready: torch", torch.__version__)'
+"$VENV/bin/python" -c 'import torch, grader.frontends.grade; print("grader ready: torch", torch.__version__)'

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.contract import STEPS
-from grader.grading import Report
+from grader.frontends.grade import Report
 from grader.text import for_console
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from grader.files import write_atomically
-from grader.grading import Graded, Report, environment
+from grader.frontends.grade import Graded, Report, environment
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 

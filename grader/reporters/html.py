@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.checks.core import MAX_MESSAGE_CHARS, bounded
 from grader.contract import STEPS
 from grader.files import write_atomically
-from grader.grading import Graded, Report, environment
+from grader.frontends.grade import Graded, Report, environment
 from grader.reporters.console import step_rows
 from grader.reporters.gradescope import test_output
 from grader.text import plain
@@ -135,7 +135,7 @@ def _summary(report: Report) -> str:
 def _plots(plot_data: dict | None) -> str:
     if plot_data is None:
         return ""
-    from grader.plots import render
+    from grader.reporters.plots import render
 
     try:
         images, notes = render(plot_data)

@@ -12,9 +12,10 @@ from pathlib import Path
 import torch
 
 import grader
-from grader import plots, reference
+from grader import reference
 from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
 from grader.files import launch_for_grading
+from grader.reporters import plots
 from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
 from grader.sandbox.launcher import Launch

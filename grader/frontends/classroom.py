@@ -173,7 +173,7 @@ def _start_worker(device: str, limits: Limits, parent: int) -> None:
 
     import torch
 
-    from grader.grading import open_sandbox
+    from grader.frontends.grade import open_sandbox
     from grader.sandbox import isolation
 
     if isolation.LINUX:
@@ -188,7 +188,7 @@ def _start_worker(device: str, limits: Limits, parent: int) -> None:
 
 def grade_student(student: Student, settings: Settings) -> dict:
     """Grade one student and write their results.json and feedback.html; return results.json's content."""
-    from grader.grading import environment, grade_source
+    from grader.frontends.grade import environment, grade_source
     from grader.reporters.gradescope import results as results_json
 
     started = time.perf_counter()
@@ -284,7 +284,7 @@ def grade_class(
             done[student.name] = results
             progress(student.name, results, cached)
     if todo:
-        from grader.grading import settle_after_start_up, warm_torch_optim
+        from grader.frontends.grade import settle_after_start_up, warm_torch_optim
 
         for check in checks_for():  # record hypothesis' examples once, before the workers fork
             recorded_examples(check, settings.seed)
@@ -317,7 +317,7 @@ def _without_grading(student: Student, settings: Settings) -> tuple[dict | None,
 
 def _not_gradable(student: Student, settings: Settings, reason: str, *, crashed: bool = False) -> dict:
     """Record a submission that could not be graded at all (or whose grading crashed): it still gets its row."""
-    from grader.grading import environment
+    from grader.frontends.grade import environment
 
     results = _ungraded(reason, settings, environment(settings.device, settings.seed, []))
     if crashed:

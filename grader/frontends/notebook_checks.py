@@ -2,7 +2,7 @@
 
 A test cell of exercises/sgd.ipynb (and of the nbgrader source notebook) runs
 
-    from grader.nbgrader_checks import check_step
+    from grader.frontends.notebook_checks import check_step
     check_step("mse", globals())
 
 which judges the notebook's own functions in-process with that step's public checks (or,

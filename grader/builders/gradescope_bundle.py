@@ -2,7 +2,7 @@
 
 `python -m grader gradescope-bundle OUT.zip` writes the zip to upload: `setup.sh` and
 `run_autograder` (from grader/autograder/) at its root, and the kit's source needed to grade.
-In the container, `run_autograder` calls `python -m grader.gradescope_bundle`, which finds
+In the container, `run_autograder` calls `python -m grader.builders.gradescope_bundle`, which finds
 the upload in `$AUTOGRADER_ROOT/submission`, runs `python -m grader grade` on it, and writes
 `$AUTOGRADER_ROOT/results/results.json`: always, and always valid, whatever fails.
 
@@ -26,8 +26,8 @@ from typing import Any
 
 from grader.files import write_atomically
 
-KIT = Path(__file__).resolve().parents[1]
-TEMPLATES = Path(__file__).with_name("autograder")
+KIT = Path(__file__).resolve().parents[2]
+TEMPLATES = KIT / "grader" / "autograder"
 SCRIPTS = ("setup.sh", "run_autograder")
 SOURCE_PATHS = ("grader", "solutions", "exercises/sgd.py", "pyproject.toml", "README.md")
 """What grading needs: the grader, the reference, the stubs (for signatures), and what `pip install -e` reads."""
@@ -240,7 +240,9 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `run_autograder`: grade, or (`--validate FILE`) check a results.json."""
-    top = argparse.ArgumentParser(prog="python -m grader.gradescope_bundle", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="python -m grader.builders.gradescope_bundle", description=__doc__.splitlines()[0]
+    )
     top.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
     top.add_argument("--python", default=os.environ.get("GRADER_PYTHON") or sys.executable)
     top.add_argument("--timeout", type=float, default=float(os.environ.get("GRADER_TIMEOUT_S", DEFAULT_TIMEOUT_S)))

@@ -4,7 +4,7 @@ Two notebooks come from the one source:
 
 - the nbgrader *source* notebook (`source_notebook()`): the solution code with its
   `### BEGIN SOLUTION` regions, and after each step locked, graded test cells that call
-  `grader.nbgrader_checks.check_step`, hidden checks inside `### BEGIN HIDDEN TESTS`. It
+  `grader.frontends.notebook_checks.check_step`, hidden checks inside `### BEGIN HIDDEN TESTS`. It
   holds solution code, so it is written only into an instructor's course folder
   (`write_course`), never into exercises/;
 - the *student* notebook (`student_notebook()`, written to exercises/sgd.ipynb): the source
@@ -27,14 +27,14 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from grader.builders.stubs import CODE_STUB, clear_solutions
 from grader.contract import FUNCTION_STEP, STEPS, functions_of
-from grader.nbgrader_checks import step_points
+from grader.frontends.notebook_checks import step_points
 from grader.reference import SOLUTION
-from grader.stubs import CODE_STUB, clear_solutions
 
 ROOT = SOLUTION.parents[1]
 EXERCISE_NOTEBOOK = ROOT / "exercises" / "sgd.ipynb"
-COURSE_TEMPLATE = Path(__file__).with_name("course")
+COURSE_TEMPLATE = ROOT / "grader" / "course"
 ASSIGNMENT = "sgd"
 KIT_ROOT_LINE = re.compile(r'^KIT_ROOT = ".*"$', re.M)
 
@@ -44,7 +44,7 @@ SETUP_IMPORTS = "import os\nimport sys\nfrom pathlib import Path"
 FIND_KIT = """
 # The test cells import the kit's grader: find the folder holding grader/ (SGD_KIT_ROOT, else here or above).
 _roots = [os.environ.get("SGD_KIT_ROOT", ""), *map(str, [Path.cwd(), *Path.cwd().parents])]
-_kit = next((r for r in _roots if r and Path(r, "grader", "nbgrader_checks.py").is_file()), None)
+_kit = next((r for r in _roots if r and Path(r, "grader", "frontends", "notebook_checks.py").is_file()), None)
 if _kit and _kit not in sys.path:
     sys.path.insert(0, _kit)
 """
@@ -52,7 +52,7 @@ if _kit and _kit not in sys.path:
 TEST_CELL = """\
 # Tests for {step} ({points}). Run this cell to check your work.
 if __name__ == "__main__":  # in the notebook; not when the grader loads the notebook as a module
-    from grader.nbgrader_checks import check_step
+    from grader.frontends.notebook_checks import check_step
 
     check_step("{step}", globals())"""
 
@@ -60,7 +60,7 @@ HIDDEN_TEST_CELL = """\
 # Hidden tests for {step} ({points}): they run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 if __name__ == "__main__":
-    from grader.nbgrader_checks import check_step
+    from grader.frontends.notebook_checks import check_step
 
     check_step("{step}", globals(), hidden=True)
 ### END HIDDEN TESTS"""

@@ -20,16 +20,17 @@ import shutil
 import tomllib
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parents[1]
+KIT = Path(__file__).resolve().parents[2]
 
 GRADER_FILES = (
     "__init__.py",
     "contract.py",
     "files.py",
-    "nbgrader_checks.py",
+    "frontends/__init__.py",
+    "frontends/notebook_checks.py",
+    "frontends/selfcheck.py",
     "reference.py",
     "rubric.py",
-    "selfcheck.py",
     "submission.py",
     "sandbox/__init__.py",
     "sandbox/protocol.py",
@@ -199,7 +200,9 @@ def _prepare(out: Path, force: bool) -> None:
             "instead of its own: write the release elsewhere (e.g. dist/student)"
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        looks_like_release = (out / "test_sgd.py").is_file() and (out / "grader" / "selfcheck.py").is_file()
+        looks_like_release = (out / "test_sgd.py").is_file() and (
+            out / "grader" / "frontends" / "selfcheck.py"
+        ).is_file()
         if not (force and looks_like_release):
             why = "use --force to replace it" if looks_like_release else "it does not look like a previous release"
             raise ReleaseError(f"{out} exists and is not empty: {why}")

@@ -1,0 +1,1 @@
+"""Front-ends: how people run the checks (pytest self-check, notebook cells, `grade`, a class)."""
