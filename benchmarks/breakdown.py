@@ -93,7 +93,7 @@ class ExclusiveTimes:
 
 def by_part(sandbox) -> list[str]:
     """Grade the corpus' correct and buggy submissions once each and split the time by part."""
-    from grader.checks import core
+    from grader.checks import runner as core
     from grader.frontends import grade as grading
     from grader.reporters import plots
     from grader.reporters.html import feedback_html
@@ -132,8 +132,10 @@ def by_part(sandbox) -> list[str]:
 
 
 def measure(repeat: int) -> list[str]:
+    from grader import DEFAULT_SEED
     from grader.checks import example_store
-    from grader.checks.core import DEFAULT_SEED, checks_for, record_examples
+    from grader.checks.example_store import record_examples
+    from grader.checks.model import checks_for
     from grader.contract import STEPS
     from grader.frontends import grade as grading
     from grader.reporters import plots

@@ -12,6 +12,12 @@ _SEQUENCE = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """C0 but newline and tab, DEL and C1."""
+MAX_MESSAGE_CHARS = 2000
+"""The most characters of one check's output (message and hint): longer text is cut."""
+MAX_QUOTE_CHARS = 300
+"""The most characters of a string from the submission quoted inside a message (its error, …)."""
+TRUNCATED = "… (truncated)"
+"""Ends text that was cut to its bound."""
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet may read as the start of a formula (OWASP, CSV injection)."""
 
@@ -33,3 +39,15 @@ def csv_cell(text: object) -> str:
     does not quote), and prefixed with a single quote if it could start a formula."""
     text = plain(text)
     return f"'{text}" if text.startswith(CSV_TRIGGERS) else text
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, cut to at most `limit` characters and then marked as truncated."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(TRUNCATED), 0)] + TRUNCATED
+
+
+def quoted(text: object, limit: int = MAX_QUOTE_CHARS) -> str:
+    """Untrusted text (an error message, a type name) short enough to quote in a message."""
+    return bounded(text if isinstance(text, str) else str(text), limit)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import corpus_files
 
-from grader.checks.core import checks_for, run_check
+from grader.checks.model import checks_for
+from grader.checks.runner import run_check
 from grader.frontends.grade import grade_source, open_sandbox
 from grader.frontends.selfcheck import submission_for
 

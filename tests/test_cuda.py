@@ -7,7 +7,8 @@ import torch
 from conftest import corpus_files
 
 from grader import reference
-from grader.checks.core import checks_for, run_check
+from grader.checks.model import checks_for
+from grader.checks.runner import run_check
 from grader.frontends.grade import grade_source, open_sandbox
 from grader.frontends.selfcheck import submission_for
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader import DEFAULT_SEED
 from grader.checks import example_store
-from grader.checks.core import DEFAULT_SEED, checks_for, recorded_examples
+from grader.checks.example_store import recorded_examples
+from grader.checks.model import checks_for
 from grader.frontends.grade import open_sandbox
 from grader.sandbox import wire
 from grader.sandbox.protocol import Call

@@ -9,7 +9,8 @@ import pytest
 
 from grader import reference
 from grader.builders.stubs import EXERCISE, stub_source
-from grader.checks.core import checks_for, run_check
+from grader.checks.model import checks_for
+from grader.checks.runner import run_check
 from grader.contract import FUNCTION_STEP, STEPS
 from grader.frontends.selfcheck import public_checks, submission_for
 from grader.rubric import load_rubric

@@ -25,8 +25,8 @@ import pytest
 from conftest import CORPUS, ROOT, live_processes, processes_of
 
 from grader import reference
-from grader.checks.core import MAX_MESSAGE_CHARS
 from grader.contract import STEPS
+from grader.text import MAX_MESSAGE_CHARS
 
 FIRST_UID, UID_SPAN = 1_000_000, 100_000  # a sandbox's uids: one block of UID_SPAN at or above FIRST_UID
 CASE_LIMIT_S = 120

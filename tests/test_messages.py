@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks.core import MAX_MESSAGE_CHARS, TRUNCATED, Outcome, checks_for, fmt, run_check
+from grader.checks.expect import fmt
+from grader.checks.model import Outcome, checks_for
+from grader.checks.runner import run_check
 from grader.frontends.grade import Report
 from grader.reporters import plots
 from grader.reporters.html import feedback_html
 from grader.sandbox.protocol import Call, Result
+from grader.text import MAX_MESSAGE_CHARS, TRUNCATED
 
 SECONDS = 5.0
 """A generous bound on judging one check against one hostile value."""

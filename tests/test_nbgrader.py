@@ -20,7 +20,7 @@ import pytest
 
 from grader import reference
 from grader.builders.notebook import ASSIGNMENT, EXERCISE_NOTEBOOK, source_notebook, student_notebook, write_course
-from grader.checks.core import checks_for
+from grader.checks.model import checks_for
 from grader.contract import FUNCTION_STEP, STEPS, interface_problems
 from grader.frontends.notebook_checks import check_step, step_points
 from grader.frontends.selfcheck import submission_for

@@ -32,6 +32,7 @@ GRADER_FILES = (
     "reference.py",
     "rubric.py",
     "submission.py",
+    "text.py",
     "sandbox/__init__.py",
     "sandbox/protocol.py",
     "sandbox/wire.py",

@@ -29,9 +29,12 @@ from typing import Any
 
 import hypothesis
 import torch
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from grader.checks.model import Check, checks_for
 from grader.files import cache_dir, write_atomically
 from grader.sandbox import wire
+from grader.sandbox.protocol import Gen
 
 GRADER = Path(__file__).resolve().parents[1]
 MAX_BYTES = 64 * 2**20
@@ -94,9 +97,73 @@ def record(seed: int) -> dict[str, tuple[Any, ...]]:
 
 
 def _record_here(seed: int) -> dict[str, tuple[Any, ...]]:
-    from grader.checks.core import checks_for, record_examples
-
     return {c.id: record_examples(c, seed) for c in checks_for() if c.examples is not None}
+
+
+def hypothesis_settings(max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        print_blob=False,
+        report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@functools.cache
+def recorded_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
+    """The examples hypothesis generates for this check under this seed, in order (recorded in a
+    fresh interpreter and kept on disk)."""
+    if check_.examples is None:
+        return (None,)
+    stored = _stored_examples(seed_)
+    return stored[check_.id] if check_.id in stored else record_examples(check_, seed_)
+
+
+@functools.cache
+def _stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
+    """Every check's examples for `seed_`: from the disk store, or recorded now and stored."""
+    stored = load(seed_)
+    if stored is None:
+        stored = record(seed_)
+        save(seed_, stored)
+    return stored
+
+
+def record_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
+    """Run hypothesis now (not via the store) and return the examples it generates, in order."""
+    collected: list[Any] = []
+
+    @seed(seed_)
+    @hypothesis_settings(check_.max_examples)
+    @given(check_.examples)
+    def collect(example: Any) -> None:
+        collected.append(example)
+
+    collect()
+    return tuple(collected)
+
+
+TARGET_DEVICE = "<target device>"
+"""Stands in an example for the device being graded: `to_device` fills it in."""
+
+
+def to_device(value: Any, device: str) -> Any:
+    """Move every tensor inside an example to `device`, and fill in `TARGET_DEVICE`."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, str) and value == TARGET_DEVICE:
+        return device
+    if isinstance(value, Gen) and value.device == TARGET_DEVICE:
+        return Gen(value.seed, value.key, device)
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: to_device(v, device) for k, v in value.items()}
+    return value
 
 
 if __name__ == "__main__":

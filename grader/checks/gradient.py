@@ -6,21 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
-from grader.checks.core import (
-    Call,
-    Failure,
-    Mistake,
-    Raw,
-    check,
-    expect_close,
-    expect_tensor,
-    expect_unchanged,
-    f64,
-    fmt,
-    is_close,
-    tolerance,
-    value_of,
-)
+from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
+from grader.checks.model import Call, Failure, Mistake, Raw, check
 
 
 def loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

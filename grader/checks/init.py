@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from grader.checks import strategies as st_
-from grader.checks.core import TARGET_DEVICE, Call, Failure, check, expect_tensor, fmt
+from grader.checks.example_store import TARGET_DEVICE
+from grader.checks.expect import expect_tensor, fmt
+from grader.checks.model import Call, Failure, check
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from grader.checks import strategies as st_
-from grader.checks.core import Call, Failure, check, fmt
+from grader.checks.expect import fmt
+from grader.checks.model import Call, Failure, check
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6

@@ -6,7 +6,8 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import strategies as st_
-from grader.checks.core import Call, Failure, Raw, check, expect_unchanged, f64, fmt, value_of
+from grader.checks.expect import expect_unchanged, f64, fmt, value_of
+from grader.checks.model import Call, Failure, Raw, check
 from grader.checks.step import close_lists, expect_tensor_list, scale, torch_sgd
 
 examples = st.tuples(st_.parameter_lists(with_velocities=True), st_.learning_rates, st_.betas, st.booleans())

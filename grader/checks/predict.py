@@ -5,20 +5,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
-from grader.checks.core import (
-    Call,
-    Failure,
-    Mistake,
-    Raw,
-    check,
-    expect_close,
-    expect_tensor,
-    expect_unchanged,
-    f64,
-    fmt,
-    tolerance,
-    value_of,
-)
+from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, tolerance, value_of
+from grader.checks.model import Call, Failure, Mistake, Raw, check
 
 MISTAKES = (
     Mistake("missing_bias", "Your predictions leave out the bias: add b to every prediction.", lambda X, w, b: X @ w),

@@ -8,7 +8,8 @@ import warnings
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.core import Call, Failure, check, fmt
+from grader.checks.expect import fmt
+from grader.checks.model import Call, Failure, check
 
 HORIZON = 12
 """Schedules are checked for t = 0 .. HORIZON."""

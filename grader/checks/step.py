@@ -7,19 +7,8 @@ from hypothesis import strategies as st
 from torch.optim.sgd import sgd
 
 from grader.checks import strategies as st_
-from grader.checks.core import (
-    Call,
-    Failure,
-    Raw,
-    check,
-    expect_tensor,
-    expect_unchanged,
-    f64,
-    fmt,
-    is_close,
-    tolerance,
-    value_of,
-)
+from grader.checks.expect import expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
+from grader.checks.model import Call, Failure, Raw, check
 
 
 def torch_sgd(params, grads, lr: float, *, momentum: float = 0.0, nesterov: bool = False, velocities=None):

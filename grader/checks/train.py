@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.checks.core import TARGET_DEVICE, Call, Failure, Raw, check, expect_tensor, expect_unchanged, fmt, value_of
+from grader.checks.example_store import TARGET_DEVICE
+from grader.checks.expect import expect_tensor, expect_unchanged, fmt, value_of
+from grader.checks.model import Call, Failure, Raw, check
 from grader.checks.step import torch_sgd
 from grader.sandbox.protocol import Gen, LrTable
 

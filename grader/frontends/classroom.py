@@ -28,7 +28,9 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 
 import grader
-from grader.checks.core import DEFAULT_SEED, checks_for, recorded_examples
+from grader import DEFAULT_SEED
+from grader.checks.example_store import recorded_examples
+from grader.checks.model import checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.rubric import DEFAULT_RUBRIC, load_rubric

@@ -12,8 +12,9 @@ from pathlib import Path
 import torch
 
 import grader
-from grader import reference
-from grader.checks.core import DEFAULT_SEED, Check, Outcome, checks_for, run_check
+from grader import DEFAULT_SEED, reference
+from grader.checks.model import Check, Outcome, checks_for
+from grader.checks.runner import run_check
 from grader.files import launch_for_grading
 from grader.reporters import plots
 from grader.rubric import Entry, load_rubric

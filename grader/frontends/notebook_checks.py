@@ -23,7 +23,8 @@ from typing import Any
 import torch
 
 from grader import reference
-from grader.checks.core import Check, Outcome, checks_for, run_check
+from grader.checks.model import Check, Outcome, checks_for
+from grader.checks.runner import run_check
 from grader.contract import STEPS, functions_of
 from grader.rubric import load_rubric
 from grader.submission import InProcessSubmission

@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from grader import reference
-from grader.checks.core import Check, Outcome, checks_for, run_check
+from grader.checks.model import Check, Outcome, checks_for
+from grader.checks.runner import run_check
 from grader.contract import STEPS
 from grader.rubric import load_rubric
 from grader.sandbox.protocol import Call, Result

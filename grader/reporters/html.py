@@ -10,13 +10,12 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from grader.checks.core import MAX_MESSAGE_CHARS, bounded
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.frontends.grade import Graded, Report, environment
 from grader.reporters.console import step_rows
 from grader.reporters.gradescope import test_output
-from grader.text import plain
+from grader.text import MAX_MESSAGE_CHARS, bounded, plain
 
 CSS = """
 :root { --ok: #2b8a3e; --bad: #c92a2a; --todo: #e67700; --muted: #868e96; --line: #dee2e6; --bg: #f8f9fa; }

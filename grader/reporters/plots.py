@@ -23,8 +23,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from grader.checks.core import bounded
 from grader.sandbox.protocol import Call, Gen, Result, Submission
+from grader.text import bounded
 
 TRAIN = {"epochs": 25, "batch_size": 8, "lr": 0.05, "beta": 0.5, "seed": 7, "init_std": 0.01}
 """The run of `train` that is plotted against the reference on the same data and seed."""

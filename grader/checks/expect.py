@@ -1,0 +1,188 @@
+"""What a check body uses to judge: the one closeness policy, the tensor contract, and readable values.
+
+`is_close` is the only test of closeness (in float64, relative with an absolute slack for
+values near zero); `expect_close` fails with a side-by-side message and names a recognised
+`Mistake`; `fmt` renders any value briefly and boundedly for a message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from grader.checks.model import Failure, Mistake, NotImplementedYet, Unrecoverable
+from grader.sandbox.protocol import Call, Result, Unsupported
+from grader.text import MAX_QUOTE_CHARS, TRUNCATED, bounded, quoted
+
+FMT_DEPTH = 3
+"""`fmt` shows nested lists and dicts this deep; deeper ones only as their length."""
+
+
+def value_of(call: Call, result: Result) -> Any:
+    """The returned value of `call`, or the `Failure` that its error means."""
+    error_type, error = quoted(result.error_type, 100), quoted(result.error)
+    if result.error_type == "NotImplementedError":
+        raise NotImplementedYet(f"{call.fn} is not implemented yet.")
+    if result.error_type == "ImportError":
+        raise Unrecoverable(f"the submission could not be loaded: {error}")
+    if result.error_type in ("Timeout", "WorkerCrashed", "NotRun", "MemoryError", "RecursionError"):
+        raise Unrecoverable(f"{call.fn}: {error_type}: {error}")
+    if not result.ok:
+        raise Failure(f"{call.fn}({describe_args(call)}) raised {error_type}: {error}")
+    if isinstance(result.value, Unsupported):
+        raise Failure(f"{call.fn} returned a {quoted(result.value.type_name, 100)}; expected torch tensors or numbers.")
+    return result.value
+
+
+def expect_unchanged(result: Result, what: str, *, diagnosis: str | None = None) -> None:
+    """Fail if the call modified any of its input tensors."""
+    if result.mutated:
+        raise Failure(
+            f"{what} modified its input tensors; return new tensors and leave the inputs alone.", diagnosis=diagnosis
+        )
+
+
+def fmt(value: Any, limit: int = 6) -> str:
+    """A short, readable rendering of a value for feedback messages. Long tensors and lists show
+    their first and last elements and their size, as torch's print options do (threshold and
+    edgeitems); the work and the text are bounded whatever the value's size."""
+    return bounded(_fmt(value, max(limit, 2), 0))
+
+
+def _fmt(value: Any, limit: int, depth: int) -> str:
+    if isinstance(value, torch.Tensor):
+        return _fmt_tensor(value.detach(), limit)
+    if isinstance(value, (bool, int, float)):
+        return _num(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_QUOTE_CHARS else repr(value[:MAX_QUOTE_CHARS]) + TRUNCATED
+    if isinstance(value, (list, tuple, dict)) and depth >= FMT_DEPTH:
+        return f"[… (length {len(value)})]" if not isinstance(value, dict) else f"{{… ({len(value)} keys)}}"
+    if isinstance(value, (list, tuple)):
+        head, tail = _edges(len(value), limit)
+        shown = [_fmt(value[i], limit, depth + 1) for i in [*head, *tail]]
+        return _joined(shown, len(head), len(value))
+    if isinstance(value, dict):
+        items = [f"{quoted(k, 60)!r}: {_fmt(v, limit, depth + 1)}" for k, v in itertools.islice(value.items(), limit)]
+        return "{" + ", ".join(items) + (", …" if len(value) > limit else "") + "}"
+    return quoted(repr(value))
+
+
+def _edges(n: int, limit: int) -> tuple[range, range]:
+    """The positions shown of n items: all of them, or the first and last few."""
+    if n <= limit:
+        return range(n), range(0)
+    return range((limit + 1) // 2), range(n - limit // 2, n)
+
+
+def _joined(shown: list[str], n_head: int, n: int) -> str:
+    if len(shown) == n:
+        return f"[{', '.join(shown)}]"
+    return f"[{', '.join([*shown[:n_head], '…', *shown[n_head:]])}] ({n} items)"
+
+
+def _fmt_tensor(t: torch.Tensor, limit: int) -> str:
+    """A tensor as nested brackets; only the elements shown are copied out of it."""
+    if t.dim() == 0:
+        return _num(t.item())
+    shape = f" (shape {tuple(t.shape)})"
+    if t.dim() == 1:
+        return f"[{_row(t, limit)}]" + (shape if t.numel() > limit else "")
+    if t.dim() == 2:
+        rows = ", ".join(f"[{_row(t[i], limit)}]" for i in range(min(len(t), 3)))
+        return f"[{rows}{', …' if len(t) > 3 else ''}]{shape}"
+    return f"[{_row(t.flatten(), limit)}]{shape}"
+
+
+def _row(t: torch.Tensor, limit: int) -> str:
+    """The elements of a 1-D tensor, or its first and last few: sliced before `.tolist()`."""
+    head, tail = _edges(t.numel(), limit)
+    values = t[: len(head)].cpu().tolist()
+    text = ", ".join(_num(v) for v in values)
+    if tail:
+        text += ", …, " + ", ".join(_num(v) for v in t[tail.start :].cpu().tolist())
+    return text
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return quoted(repr(x), 100)
+    if isinstance(x, int):
+        return str(x) if x.bit_length() <= 128 else f"<an int of {x.bit_length()} bits>"
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def describe_args(call: Call) -> str:
+    parts = [fmt(a) for a in call.args] + [f"{k}={fmt(v)}" for k, v in call.kwargs.items()]
+    return ", ".join(parts)
+
+
+def expect_tensor(got: Any, *, what: str, shape: Sequence[int] | None, like: torch.Tensor) -> torch.Tensor:
+    """Fail unless `got` is a tensor with this shape and the dtype and device of `like`."""
+    if not isinstance(got, torch.Tensor):
+        kind = "a Python number" if isinstance(got, (int, float)) else f"a {type(got).__name__}"
+        raise Failure(f"{what} returned {kind}; expected a torch tensor.")
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        want = "a 0-dim tensor (shape ())" if len(shape) == 0 else f"shape {tuple(shape)}"
+        raise Failure(f"{what} returned shape {tuple(got.shape)}; expected {want}.")
+    if got.dtype != like.dtype:
+        raise Failure(f"{what} returned {got.dtype} for {like.dtype} inputs; keep the input dtype.")
+    if got.device.type != like.device.type:
+        raise Failure(f"{what} returned a tensor on {got.device}; inputs were on {like.device}.")
+    return got
+
+
+def tolerance(dtype: torch.dtype) -> float:
+    return 2e-4 if dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-9
+
+
+def is_close(got: torch.Tensor, expected: torch.Tensor, *, rtol: float, scale: float = 1.0) -> bool:
+    """Close in float64, with absolute slack `rtol * scale` for values near zero."""
+    if got.shape != expected.shape:  # before any copy: `got` may be huge
+        return False
+    got64 = got.detach().to("cpu", torch.float64)
+    expected64 = expected.detach().to("cpu", torch.float64)
+    return bool(torch.allclose(got64, expected64, rtol=rtol, atol=rtol * max(scale, 1e-12), equal_nan=True))
+
+
+def expect_close(
+    got: torch.Tensor,
+    expected: torch.Tensor,
+    *,
+    rtol: float,
+    scale: float = 1.0,
+    context: Callable[[], str],
+    mistakes: Sequence[Mistake] = (),
+    inputs: tuple = (),
+) -> None:
+    """Fail with a side-by-side message unless close; name a recognised mistake if any.
+    `context()` says what was called with what; it is formatted only on failure."""
+    if is_close(got, expected, rtol=rtol, scale=scale):
+        return
+    matching = {
+        mistake.id: mistake
+        for mistake in mistakes
+        if is_close(
+            got,
+            wrong := torch.as_tensor(mistake.wrong(*inputs), dtype=torch.float64),
+            rtol=max(rtol, 1e-6),
+            scale=scale,
+        )
+        and not is_close(wrong, expected, rtol=rtol, scale=scale)
+    }
+    named = next(iter(matching.values())) if len(matching) == 1 else None  # several fit: the example can't tell
+    raise Failure(
+        f"{context()}: got {fmt(got)}, expected {fmt(expected)}.",
+        diagnosis=named.id if named else None,
+        hint=named.message if named else None,
+    )
+
+
+def f64(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to("cpu", torch.float64)

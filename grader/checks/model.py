@@ -1,0 +1,144 @@
+"""The check model: what a check is, what it yields and gets back, and how it says what went wrong.
+
+A check is a generator function over one example. It yields a list of `Call`s, gets back
+the list of returned values, may yield again (for multi-step checks), and judges by raising
+`Failure`. `@check` registers it; `checks_for` lists the registered checks in step order.
+
+    @check("mse", "equals torch.nn.functional.mse_loss", examples=pairs())
+    def matches_mse_loss(ex):
+        preds, targets = ex
+        (got,) = yield [Call("mse", (preds, targets))]
+        expect_close(got, F.mse_loss(preds, targets), ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from grader.sandbox.protocol import Call
+from grader.text import MAX_MESSAGE_CHARS, bounded
+
+__all__ = ["Call", "Check", "Failure", "Mistake", "Outcome", "Raw", "check", "checks_for"]
+
+CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
+
+
+class Failure(AssertionError):
+    """A check's verdict on one example: what went wrong, and, when recognised, why."""
+
+    def __init__(self, message: str, *, diagnosis: str | None = None, hint: str | None = None):
+        message = bounded(message)
+        super().__init__(message)
+        self.message = message
+        self.diagnosis = diagnosis
+        self.hint = hint
+
+
+class NotImplementedYet(Failure):
+    """The function still raises NotImplementedError: the step is not started."""
+
+
+class Unrecoverable(Failure):
+    """The worker timed out or crashed: no point searching for a smaller example."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common wrong answer: `wrong(*inputs)` computes what the mistake would return."""
+
+    id: str
+    message: str
+    wrong: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    step: str
+    name: str
+    title: str
+    body: CheckBody
+    examples: st.SearchStrategy | None
+    max_examples: int
+    uses_reference: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.step}.{self.name}"
+
+
+@dataclass
+class Outcome:
+    check: Check
+    passed: bool
+    message: str = ""
+    diagnosis: str | None = None
+    hint: str | None = None
+    not_implemented: bool = False
+    seconds: float = 0.0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("message", "hint") and isinstance(value, str):
+            value = bounded(value)  # every way an outcome gets its text: no check can forget the bound
+        super().__setattr__(name, value)
+
+    @property
+    def feedback(self) -> str:
+        """The message and the hint, at most `MAX_MESSAGE_CHARS` together (the hint is kept whole)."""
+        if not self.hint:
+            return self.message
+        if not self.message:
+            return self.hint
+        return bounded(self.message, max(MAX_MESSAGE_CHARS - len(self.hint) - 1, 0)) + "\n" + self.hint
+
+
+REGISTRY: list[Check] = []
+
+
+def check(
+    step: str,
+    title: str,
+    *,
+    examples: st.SearchStrategy | None = None,
+    max_examples: int = 25,
+    uses_reference: bool = False,
+) -> Callable[[CheckBody], CheckBody]:
+    """Register a check of `step`. With `examples=None` the body runs once with `None`."""
+
+    def register(body: CheckBody) -> CheckBody:
+        REGISTRY.append(
+            Check(
+                step=step,
+                name=body.__name__,
+                title=title,
+                body=body,
+                examples=examples,
+                max_examples=max_examples,
+                uses_reference=uses_reference,
+            )
+        )
+        return body
+
+    return register
+
+
+def checks_for(steps: Iterable[str] | None = None, *, include_reference: bool = True) -> list[Check]:
+    """Registered checks, in step order, optionally only some steps or only public-safe ones."""
+    from grader import checks as _  # noqa: F401 - importing registers every step's checks
+    from grader.contract import STEPS
+
+    wanted = set(steps) if steps is not None else set(STEPS)
+    chosen = [c for c in REGISTRY if c.step in wanted and (include_reference or not c.uses_reference)]
+    return sorted(chosen, key=lambda c: STEPS.index(c.step))
+
+
+class Raw(list):
+    """Yield `Raw([...calls])` to get back the `Result`s themselves (e.g. to see `mutated`); its
+    calls are watched (`Call.watch`), so `mutated` is judged by the trusted side."""
+
+    def __init__(self, calls: Iterable[Call] = ()) -> None:
+        super().__init__(dataclasses.replace(call, watch=True) for call in calls)
