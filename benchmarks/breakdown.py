@@ -23,6 +23,8 @@ from collections import defaultdict
 from pathlib import Path
 from unittest import mock
 
+from run import corpus_source  # benchmarks/run.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "sgd.py"
 BUGGY = ROOT / "tests" / "corpus" / "bugs" / "gradient__divides_by_d.py"
@@ -116,7 +118,7 @@ def by_part(sandbox) -> list[str]:
         grade = times.wrap("the recorded examples: the worker's calls, the wire, the judging", grading.grade_source)
         page = times.wrap("feedback pages (figures drawn once per distinct curve)", feedback_html)
         for path in files:
-            page(grade(path.read_text(), path.name, sandbox))
+            page(grade(corpus_source(path), path.name, sandbox))
     total = time.perf_counter() - started
     lines = [
         "",
@@ -171,7 +173,7 @@ def measure(repeat: int) -> list[str]:
 
         grades = {}
         for name, path in (("reference", SOLUTION), ("buggy (gradient)", BUGGY)):
-            source = path.read_text()
+            source = corpus_source(path)
             grading.grade_source(source, name, sandbox)  # warm-up: the worker code paths, the caches
             runs = []
             for _ in range(repeat):

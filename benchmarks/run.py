@@ -131,14 +131,21 @@ class Entry:
     step: str | None = None  # the step a bug breaks
 
     def source(self) -> str:
-        from grader import reference
-
-        text = self.corpus.read_text()
-        return reference.source_with(text) if self.kind == "hostile" else text
+        return corpus_source(self.corpus)
 
 
 def corpus_files(kind: str) -> list[Path]:
     return sorted((CORPUS / kind).glob("*.py"))
+
+
+def corpus_source(path: Path) -> str:
+    """The whole submission a corpus file stands for (the rule of tests/conftest.py's `corpus_source`):
+    a bugs or hostile file holds only what differs from the reference, so it goes on top of the
+    reference source; a correct file is a whole rewrite already."""
+    from grader import reference
+
+    text = path.read_text()
+    return reference.source_with(text) if path.parent.name in ("bugs", "hostile") else text
 
 
 def header(path: Path) -> dict[str, str]:

@@ -20,6 +20,16 @@ def corpus_files(kind: str) -> list[Path]:
     return sorted((CORPUS / kind).glob("*.py"))
 
 
+def corpus_source(path: Path) -> str:
+    """The whole submission a corpus file stands for: a bugs or hostile file holds only what
+    differs from the reference, so it goes on top of the reference source (the later
+    definitions replace the reference ones); a correct file is a whole rewrite already."""
+    from grader import reference
+
+    text = path.read_text()
+    return reference.source_with(text) if path.parent.name in ("bugs", "hostile") else text
+
+
 def header(path: Path) -> dict[str, str]:
     """The `key: value` lines of a corpus file's docstring (step, diagnosis, expect, …)."""
     doc = path.read_text().split('"""')[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CORPUS, ROOT, corpus_files, header, live_processes, processes_of
+from conftest import CORPUS, ROOT, corpus_files, corpus_source, header, live_processes, processes_of
 from test_hostile_cli import CASES as CLI_CASES
 
 from grader import reference
@@ -48,11 +48,11 @@ def make_class(folder: Path) -> None:
     folder.mkdir()
     for path in corpus_files("correct"):
         (folder / f"correct-{path.stem}").mkdir()
-        (folder / f"correct-{path.stem}" / "sgd.py").write_text(path.read_text())
+        (folder / f"correct-{path.stem}" / "sgd.py").write_text(corpus_source(path))
     for path in corpus_files("bugs"):
-        (folder / f"bug-{path.stem}.py").write_text(path.read_text())
+        (folder / f"bug-{path.stem}.py").write_text(corpus_source(path))
     for path in HOSTILE:
-        (folder / f"hostile-{path.stem}.py").write_text(reference.source_with(path.read_text()))
+        (folder / f"hostile-{path.stem}.py").write_text(corpus_source(path))
     for name, value in PLAIN_GARBAGE.items():
         (folder / f"garbage-{name}.py").write_text(
             reference.source_with(f"def mse(preds, targets):\n    return {value}\n")
@@ -181,7 +181,7 @@ def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     for i, path in enumerate(corpus_files("bugs")[:6]):
-        (folder / f"student{i}.py").write_text(path.read_text())
+        (folder / f"student{i}.py").write_text(corpus_source(path))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(

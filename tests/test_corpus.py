@@ -6,11 +6,14 @@ goes through the in-process runner of the student's `pytest`, which must reach t
 
 from __future__ import annotations
 
+import ast
+
 import pytest
-from conftest import corpus_files
+from conftest import corpus_files, corpus_source, header
 
 from grader.checks.model import checks_for
 from grader.checks.runner import run_check
+from grader.contract import FUNCTION_STEP
 from grader.frontends.grade import grade_source, open_sandbox
 from grader.frontends.selfcheck import submission_for
 
@@ -25,7 +28,7 @@ def sandbox():
 
 
 def grade(path, sandbox):
-    return grade_source(path.read_text(), path.name, sandbox)
+    return grade_source(corpus_source(path), path.name, sandbox)
 
 
 def test_corpora_are_big_enough():
@@ -33,7 +36,22 @@ def test_corpora_are_big_enough():
 
 
 @pytest.mark.parametrize("path", BUGS[::8] + CORRECT[::4], ids=lambda p: p.stem)
-def test_in_process_verdicts_match_the_sandbox(path, sandbox):
-    in_process = submission_for(path)
+def test_in_process_verdicts_match_the_sandbox(path, sandbox, tmp_path):
+    whole = tmp_path / path.name
+    whole.write_text(corpus_source(path))
+    in_process = submission_for(whole)
     expected = {c.id: (o.passed, o.diagnosis) for c in checks_for() if (o := run_check(c, in_process))}
     assert {g.check.id: (g.outcome.passed, g.outcome.diagnosis) for g in grade(path, sandbox).graded} == expected
+
+
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_bug_holds_only_what_differs_from_the_reference(path):
+    """A bug file is no full copy: it defines a few contract functions (and helpers they use),
+    and the reference supplies the rest (`corpus_source`)."""
+    tree = ast.parse(path.read_text())
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert defined and defined <= set(FUNCTION_STEP) | used, defined
+    assert len(defined & set(FUNCTION_STEP)) < len(FUNCTION_STEP) / 2, defined
+    assert header(path)["step"] and header(path)["diagnosis"]
+    compile(corpus_source(path), path.name, "exec")

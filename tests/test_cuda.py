@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import corpus_files
+from conftest import corpus_files, corpus_source
 
 from grader import reference
 from grader.checks.model import checks_for
@@ -30,5 +30,5 @@ def test_sandboxed_cuda_verdicts_match_cpu():
     with open_sandbox("cpu") as cpu, open_sandbox("cuda") as gpu:
         assert gpu.device == "cuda"
         for path in paths:
-            on_cpu, on_gpu = (grade_source(path.read_text(), path.name, box) for box in (cpu, gpu))
+            on_cpu, on_gpu = (grade_source(corpus_source(path), path.name, box) for box in (cpu, gpu))
             assert [g.outcome.passed for g in on_gpu.graded] == [g.outcome.passed for g in on_cpu.graded], path.name

@@ -8,7 +8,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, corpus_files
+from conftest import ROOT, corpus_files, corpus_source
 
 from grader import reference
 from grader.builders.stubs import EXERCISE
@@ -42,15 +42,19 @@ def test_stubs_get_zero_with_not_implemented(sandbox):
     assert all(g.outcome.not_implemented for g in report.graded)
 
 
+def grade_corpus(path, sandbox):
+    return grade_source(corpus_source(path), path.name, sandbox)
+
+
 def test_same_submission_same_bytes(sandbox):
     path = corpus_files("bugs")[0]
-    first, second = (results(grade(path, sandbox)) for _ in range(2))
+    first, second = (results(grade_corpus(path, sandbox)) for _ in range(2))
     first["execution_time"] = second["execution_time"] = 0
     assert json.dumps(first) == json.dumps(second)
 
 
 def test_results_follow_gradescope_schema(sandbox):
-    doc = results(grade(corpus_files("bugs")[0], sandbox))
+    doc = results(grade_corpus(corpus_files("bugs")[0], sandbox))
     assert set(doc) == {"score", "execution_time", "output", "tests", "extra_data"}
     for test in doc["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}

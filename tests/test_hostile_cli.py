@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, live_processes, processes_of
+from conftest import CORPUS, ROOT, corpus_source, live_processes, processes_of
 
 from grader import reference
 from grader.contract import STEPS
@@ -75,7 +75,7 @@ def entry(case: str) -> str:
 
 
 def hostile_source(case: str) -> str:
-    return reference.source_with((CORPUS / "hostile" / f"{case}.py").read_text())
+    return corpus_source(CORPUS / "hostile" / f"{case}.py")
 
 
 def padded_source(size: int) -> str:
