@@ -177,8 +177,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     reports = []
     with open_sandbox(_device(args.device)) as sandbox:
         console.print(f"Isolation layers active: {', '.join(sorted(sandbox.layers)) or 'none'}")
-        for label, path in (("reference", reference.SOLUTION), ("buggy example", EXAMPLES / "buggy_sgd.py")):
-            source, _ = read_source(path)
+        buggy = reference.source_with(read_source(EXAMPLES / "buggy_sgd.py")[0])  # only what differs from it
+        for label, source in (("reference", read_source(reference.SOLUTION)[0]), ("buggy example", buggy)):
             reports.append(grade_source(source, label, sandbox))
     print_side_by_side(reports, console)
     return 0

@@ -64,7 +64,8 @@ def test_results_follow_gradescope_schema(sandbox):
 
 
 def test_hidden_checks_never_show_their_inputs(sandbox):
-    doc = results(grade(ROOT / "grader" / "examples" / "buggy_sgd.py", sandbox))
+    buggy = reference.source_with((ROOT / "grader" / "examples" / "buggy_sgd.py").read_text())
+    doc = results(grade_source(buggy, "buggy_sgd.py", sandbox))
     hidden = [t for t in doc["tests"] if t["visibility"] == "after_published" and t["status"] == "failed"]
     assert hidden and all("fails for" not in t["output"] and "[" not in t["output"] for t in hidden)
 
