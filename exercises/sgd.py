@@ -37,7 +37,9 @@ def init_params(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
 ) -> tuple[Tensor, Tensor]:
-    """Step 1, init: random starting weights and a zero bias.
+    """Step 1 · init — `pytest -m init`
+
+    Random starting weights and a zero bias.
 
     Returns `(w, b)`:
       - `w` has shape `(n_features,)`; its entries are independent draws from the normal
@@ -63,7 +65,9 @@ def init_params(
 
 
 def predict(X: Tensor, w: Tensor, b: Tensor) -> Tensor:
-    """Step 2, predict: a linear model's prediction for every row of `X`.
+    """Step 2 · predict — `pytest -m predict`
+
+    A linear model's prediction for every row of `X`.
 
         preds[i] = X[i, 0]·w[0] + X[i, 1]·w[1] + ... + X[i, D-1]·w[D-1] + b
 
@@ -79,7 +83,9 @@ def predict(X: Tensor, w: Tensor, b: Tensor) -> Tensor:
 
 
 def mse(preds: Tensor, targets: Tensor) -> Tensor:
-    """Step 3, loss: the mean squared error, a 0-dim tensor.
+    """Step 3 · mse — `pytest -m mse`
+
+    The mean squared error (the loss), a 0-dim tensor.
 
         mse = (1/N) · Σᵢ (preds[i] − targets[i])²
 
@@ -97,7 +103,9 @@ def mse(preds: Tensor, targets: Tensor) -> Tensor:
 
 
 def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Step 4, gradient: how the loss changes as each weight changes.
+    """Step 4 · gradient — `pytest -m gradient`
+
+    The gradient: how the loss changes as each weight changes.
 
     The gradient tells, for each weight, how changing it changes the loss: a positive
     entry means "increasing this weight increases the loss". Derive it by hand (no
@@ -117,7 +125,9 @@ def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor
 
 
 def sgd_step(params: Sequence[Tensor], grads: Sequence[Tensor], lr: float) -> list[Tensor]:
-    """Step 5, step: move every parameter a little against its gradient.
+    """Step 5 · step — `pytest -m step`
+
+    One step: move every parameter a little against its gradient.
 
         p_new = p − lr · g          for each (p, g) in zip(params, grads)
 
@@ -140,7 +150,9 @@ def minibatches(
     drop_last: bool = False,
     generator: torch.Generator | None = None,
 ) -> Iterator[Tensor]:
-    """Step 6, repeat: the row indices of one epoch, cut into minibatches.
+    """Step 6 · minibatch — `pytest -m minibatch`
+
+    The row indices of one epoch, cut into minibatches.
 
     An epoch visits every one of the `n` rows exactly once. With `shuffle`, the order is
     a uniformly random permutation of 0..n-1 drawn from `generator` (e.g.
@@ -169,7 +181,9 @@ def momentum_step(
     *,
     nesterov: bool = False,
 ) -> tuple[list[Tensor], list[Tensor]]:
-    """Step 5, with momentum: keep rolling in the direction you were already going.
+    """Step 7 · momentum — `pytest -m momentum`
+
+    A step with momentum: keep rolling in the direction you were already going.
 
     Like a ball rolling downhill, the velocity remembers past gradients, which smooths
     out the noise of minibatches and speeds up travel along long, gentle valleys. For
@@ -195,7 +209,9 @@ def momentum_step(
 
 
 def exponential_decay(lr0: float, gamma: float, t: int) -> float:
-    """Learning-rate schedule: multiply by `gamma` every epoch. lr(t) = lr0 · gammaᵗ.
+    """Step 8 · schedule — `pytest -m schedule`
+
+    Learning-rate schedule: multiply by `gamma` every epoch. lr(t) = lr0 · gammaᵗ.
 
     Big steps early cover ground; small steps late settle into the minimum instead of
     bouncing around it. (torch: `ExponentialLR`.)
@@ -208,7 +224,9 @@ def exponential_decay(lr0: float, gamma: float, t: int) -> float:
 
 
 def step_decay(lr0: float, gamma: float, step_size: int, t: int) -> float:
-    """Learning-rate schedule: multiply by `gamma` once every `step_size` epochs.
+    """Step 8 · schedule — `pytest -m schedule`
+
+    Learning-rate schedule: multiply by `gamma` once every `step_size` epochs.
 
         lr(t) = lr0 · gamma^⌊t / step_size⌋
 
@@ -222,7 +240,9 @@ def step_decay(lr0: float, gamma: float, step_size: int, t: int) -> float:
 
 
 def linear_decay(lr0: float, lr_end: float, total: int, t: int) -> float:
-    """Learning-rate schedule: a straight line from lr0 at t = 0 to lr_end at t = total.
+    """Step 8 · schedule — `pytest -m schedule`
+
+    Learning-rate schedule: a straight line from lr0 at t = 0 to lr_end at t = total.
 
         lr(t) = lr0 + (lr_end − lr0) · min(t, total) / total
 
@@ -237,7 +257,9 @@ def linear_decay(lr0: float, lr_end: float, total: int, t: int) -> float:
 
 
 def cosine_decay(lr0: float, lr_min: float, total: int, t: int) -> float:
-    """Learning-rate schedule: half a cosine wave from lr0 at t = 0 down to lr_min at t = total.
+    """Step 8 · schedule — `pytest -m schedule`
+
+    Learning-rate schedule: half a cosine wave from lr0 at t = 0 down to lr_min at t = total.
 
         lr(t) = lr_min + (lr0 − lr_min) · (1 + cos(π · min(t, total) / total)) / 2
 
@@ -262,7 +284,9 @@ def train(
     generator: torch.Generator | None = None,
     init_std: float = 0.01,
 ) -> tuple[Tensor, Tensor, list[float]]:
-    """Steps 1 to 7 joined: fit a linear model to (X, y) with minibatch SGD.
+    """Step 9 · train — `pytest -m train`
+
+    Every step joined: fit a linear model to (X, y) with minibatch SGD.
 
     1. init: `w, b = init_params(D, std=init_std, generator=generator, dtype=X.dtype)`,
        moved to X's device; velocities start at zeros.

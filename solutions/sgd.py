@@ -36,7 +36,7 @@ def init_params(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
 ) -> tuple[Tensor, Tensor]:
-    """Step 1, init: random starting weights and a zero bias.
+    """Random starting weights and a zero bias.
 
     Returns `(w, b)`:
       - `w` has shape `(n_features,)`; its entries are independent draws from the normal
@@ -65,7 +65,7 @@ def init_params(
 
 
 def predict(X: Tensor, w: Tensor, b: Tensor) -> Tensor:
-    """Step 2, predict: a linear model's prediction for every row of `X`.
+    """A linear model's prediction for every row of `X`.
 
         preds[i] = X[i, 0]·w[0] + X[i, 1]·w[1] + ... + X[i, D-1]·w[D-1] + b
 
@@ -82,7 +82,7 @@ def predict(X: Tensor, w: Tensor, b: Tensor) -> Tensor:
 
 
 def mse(preds: Tensor, targets: Tensor) -> Tensor:
-    """Step 3, loss: the mean squared error, a 0-dim tensor.
+    """The mean squared error (the loss), a 0-dim tensor.
 
         mse = (1/N) · Σᵢ (preds[i] − targets[i])²
 
@@ -101,7 +101,7 @@ def mse(preds: Tensor, targets: Tensor) -> Tensor:
 
 
 def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Step 4, gradient: how the loss changes as each weight changes.
+    """The gradient: how the loss changes as each weight changes.
 
     The gradient tells, for each weight, how changing it changes the loss: a positive
     entry means "increasing this weight increases the loss". Derive it by hand (no
@@ -126,7 +126,7 @@ def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor
 
 
 def sgd_step(params: Sequence[Tensor], grads: Sequence[Tensor], lr: float) -> list[Tensor]:
-    """Step 5, step: move every parameter a little against its gradient.
+    """One step: move every parameter a little against its gradient.
 
         p_new = p − lr · g          for each (p, g) in zip(params, grads)
 
@@ -150,7 +150,7 @@ def minibatches(
     drop_last: bool = False,
     generator: torch.Generator | None = None,
 ) -> Iterator[Tensor]:
-    """Step 6, repeat: the row indices of one epoch, cut into minibatches.
+    """The row indices of one epoch, cut into minibatches.
 
     An epoch visits every one of the `n` rows exactly once. With `shuffle`, the order is
     a uniformly random permutation of 0..n-1 drawn from `generator` (e.g.
@@ -183,7 +183,7 @@ def momentum_step(
     *,
     nesterov: bool = False,
 ) -> tuple[list[Tensor], list[Tensor]]:
-    """Step 5, with momentum: keep rolling in the direction you were already going.
+    """A step with momentum: keep rolling in the direction you were already going.
 
     Like a ball rolling downhill, the velocity remembers past gradients, which smooths
     out the noise of minibatches and speeds up travel along long, gentle valleys. For
@@ -287,7 +287,7 @@ def train(
     generator: torch.Generator | None = None,
     init_std: float = 0.01,
 ) -> tuple[Tensor, Tensor, list[float]]:
-    """Steps 1 to 7 joined: fit a linear model to (X, y) with minibatch SGD.
+    """Every step joined: fit a linear model to (X, y) with minibatch SGD.
 
     1. init: `w, b = init_params(D, std=init_std, generator=generator, dtype=X.dtype)`,
        moved to X's device; velocities start at zeros.

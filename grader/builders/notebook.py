@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from grader.builders.stubs import CODE_STUB, clear_solutions
+from grader.builders.stubs import CODE_STUB, clear_solutions, labelled
 from grader.contract import FUNCTION_STEP, STEPS, functions_of
 from grader.frontends.notebook_checks import step_points
 from grader.reference import SOLUTION
@@ -84,7 +84,7 @@ def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, point
 
 def _parse(solution: Path) -> tuple[str, str, dict[str, str]]:
     """(module docstring, header source between docstring and first function, {function: source})."""
-    text = solution.read_text()
+    text = labelled(solution.read_text())
     lines = text.splitlines()
     tree = ast.parse(text)
     doc = ast.get_docstring(tree, clean=True)

@@ -7,16 +7,35 @@ nbgrader notebook are cut the same way.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
+from grader.contract import FUNCTION_STEP, STEPS
 from grader.reference import SOLUTION
 
 EXERCISE = SOLUTION.parents[1] / "exercises" / "sgd.py"
 CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("not implemented yet: see the docstring above")'
 HEADER = "# Generated from solutions/sgd.py by `python -m grader stubs`. Fill in the function bodies.\n"
+
+
+def step_label(step: str) -> str:
+    """The label that opens the docstring of each of a step's functions, e.g. Step 3 · mse — `pytest -m mse`."""
+    return f"Step {STEPS.index(step) + 1} · {step} — `pytest -m {step}`"
+
+
+def labelled(source: str) -> str:
+    """`source` with each contract function's docstring opened by its step's label (from the contract)."""
+    lines = source.splitlines(keepends=True)
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name in FUNCTION_STEP and ast.get_docstring(node) is not None:
+            doc = node.body[0]
+            indent = " " * doc.col_offset
+            line = lines[doc.lineno - 1]
+            lines[doc.lineno - 1] = line.replace('"""', f'"""{step_label(FUNCTION_STEP[node.name])}\n\n{indent}', 1)
+    return "".join(lines)
 
 
 def clear_solutions(source: str) -> str:
@@ -29,7 +48,7 @@ def clear_solutions(source: str) -> str:
 
 def stub_source(solution: Path = SOLUTION) -> str:
     """The exercise file generated from the solution file."""
-    return HEADER + clear_solutions(solution.read_text())
+    return HEADER + clear_solutions(labelled(solution.read_text()))
 
 
 def write_stubs(target: Path = EXERCISE) -> Path:
