@@ -162,6 +162,33 @@ def python_paths() -> list[str]:
     return sorted({q for p in paths for q in (os.path.abspath(p), os.path.realpath(p))})
 
 
+def _system_binds(bound: list[str]) -> list[str]:
+    """The system folders, read-only (appended to `bound`); top-level links kept as links."""
+    cmd: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+            bound.append(top)
+    return cmd
+
+
+def _python_binds(bound: list[str]) -> list[str]:
+    """Python's own folders not already under `bound`, read-only (appended to `bound`)."""
+    cmd: list[str] = []
+    made: set[str] = set()
+    for p in python_paths():
+        if not any(p == b or p.startswith(b + "/") for b in bound):
+            for parent in reversed(Path(p).parents[:-1]):
+                if str(parent) not in made:  # bwrap would copy modes like /root's 0700
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(str(parent))
+            cmd += ["--ro-bind", p, p]
+            bound.append(p)
+    return cmd
+
+
 def zygote_command(plan: Plan, args: Sequence[str], device: str) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start the zygote (`args` go to the worker module)."""
     grader, sandbox = package_dirs()
@@ -195,21 +222,7 @@ def zygote_command(plan: Plan, args: Sequence[str], device: str) -> tuple[list[s
     cmd += ["--dev-bind", "/dev", "/dev"] if device.startswith("cuda") else ["--dev", "/dev"]
     cmd += ["--perms", "0755", "--tmpfs", "/tmp"]  # first, so binds below /tmp (a venv there) stay visible
     bound: list[str] = []
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            cmd += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            cmd += ["--ro-bind", top, top]
-            bound.append(top)
-    made: set[str] = set()
-    for p in python_paths():
-        if not any(p == b or p.startswith(b + "/") for b in bound):
-            for parent in reversed(Path(p).parents[:-1]):
-                if str(parent) not in made:  # bwrap would copy modes like /root's 0700
-                    cmd += ["--perms", "0755", "--dir", str(parent)]
-                    made.add(str(parent))
-            cmd += ["--ro-bind", p, p]
-            bound.append(p)
+    cmd += _system_binds(bound) + _python_binds(bound)
     for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf"):
         cmd += ["--ro-bind-try", f"/etc/{etc}", f"/etc/{etc}"]
     cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
