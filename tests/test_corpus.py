@@ -11,7 +11,7 @@ import ast
 import pytest
 from conftest import corpus_files, corpus_source, header
 
-from grader.checks.model import checks_for
+from grader.checks.model import DIAGNOSES, checks_for
 from grader.checks.runner import run_check
 from grader.contract import FUNCTION_STEP
 from grader.frontends.grade import grade_source, open_sandbox
@@ -40,7 +40,9 @@ def test_in_process_verdicts_match_the_sandbox(path, sandbox, tmp_path):
     whole = tmp_path / path.name
     whole.write_text(corpus_source(path))
     in_process = submission_for(whole)
-    expected = {c.id: (o.passed, o.diagnosis) for c in checks_for() if (o := run_check(c, in_process))}
+    outcomes = [run_check(c, in_process) for c in checks_for()]
+    assert not [o.diagnosis for o in outcomes if o.diagnosis and o.diagnosis not in DIAGNOSES[o.check.step]]
+    expected = {o.check.id: (o.passed, o.diagnosis) for o in outcomes}
     assert {g.check.id: (g.outcome.passed, g.outcome.diagnosis) for g in grade(path, sandbox).graded} == expected
 
 
@@ -55,3 +57,12 @@ def test_bug_holds_only_what_differs_from_the_reference(path):
     assert len(defined & set(FUNCTION_STEP)) < len(FUNCTION_STEP) / 2, defined
     assert header(path)["step"] and header(path)["diagnosis"]
     compile(corpus_source(path), path.name, "exec")
+
+
+def test_every_diagnosis_is_registered_at_its_step():
+    """The class report, the HTML and results.json read a diagnosis' message from the registry
+    (`checks.model.DIAGNOSES`): every mistake the bug corpus expects is declared by its own step."""
+    expected = {(header(p)["step"], header(p)["diagnosis"]) for p in BUGS if header(p)["diagnosis"] != "none"}
+    assert len(expected) >= 25
+    assert not [pair for pair in expected if pair[1] not in DIAGNOSES.get(pair[0], {})]
+    assert all(message and " " in message for messages in DIAGNOSES.values() for message in messages.values())

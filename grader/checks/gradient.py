@@ -1,4 +1,4 @@
-"""Step 4, gradient: the hand-derived gradient of the mse of a linear model."""
+"""Checks of `gradient`: the hand-derived gradient of the mse of a linear model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from grader.checks import strategies as st_
 from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
-from grader.checks.model import Call, Failure, Mistake, Raw, check
+from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
 
 def loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -64,7 +64,8 @@ def _mistake(id_: str, message: str, transform) -> Mistake:
     return Mistake(id_, message, wrong)
 
 
-MISTAKES = (
+MISTAKES = mistakes(
+    "gradient",
     _mistake(
         "missing_factor_2",
         "Your gradient is half the true one: d/dr r² = 2r, so keep the factor 2.",

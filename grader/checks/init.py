@@ -1,4 +1,4 @@
-"""Step 1, init: small random weights from a generator, and a zero bias."""
+"""Checks of `init`: small random weights from a generator, and a zero bias."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy import stats
 from grader.checks import strategies as st_
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import expect_tensor, fmt
-from grader.checks.model import Call, Failure, check
+from grader.checks.model import Call, Failure, check, diagnoses
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6
@@ -49,7 +49,7 @@ def shapes_and_zero_bias(example):
         raise Failure(
             f"init_params({n}, std={std}) gives b = {fmt(b)}; the bias starts at 0.",
             diagnosis="nonzero_bias",
-            hint="Start the bias at zero: torch.zeros((), dtype=..., device=...).",
+            hint=HINTS["nonzero_bias"],
         )
 
 
@@ -68,8 +68,7 @@ def draws_from_generator(device):
     first, again, advanced = ws[:3], ws[3:6], ws[6]
     if any(not torch.equal(a, b) for a, b in zip(first, again)):
         raise Failure(
-            "two generators seeded alike gave different w: draw from `generator` "
-            "(torch.randn(..., generator=generator)), not from torch's global random state.",
+            HINTS["ignores_generator"],
             diagnosis="ignores_generator",
         )
     if torch.equal(first[0], first[1]) or torch.equal(first[0], advanced):
@@ -78,6 +77,16 @@ def draws_from_generator(device):
             "draw from the generator passed in.",
             diagnosis="ignores_generator",
         )
+
+
+HINTS = diagnoses(
+    "init",
+    nonzero_bias="Start the bias at zero: torch.zeros((), dtype=..., device=...).",
+    ignores_generator="two generators seeded alike gave different w: draw from `generator` (torch.randn(..., "
+    "generator=generator)), not from torch's global random state.",
+    std_squared="Your weights have standard deviation std² = …: multiply by std, not its square.",
+    uniform_init="Your weights look uniformly distributed: draw normal ones (torch.randn).",
+)
 
 
 def normality_pvalue(w: torch.Tensor, std: float) -> float:
@@ -93,7 +102,7 @@ def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
             f"Your weights have standard deviation std² = {std**2:g}: multiply by std, not its square.",
         )
     if float(stats.kurtosis(w.double().cpu().numpy())) < -0.8:
-        return "uniform_init", "Your weights look uniformly distributed: draw normal ones (torch.randn)."
+        return "uniform_init", HINTS["uniform_init"]
     return None, None
 
 

@@ -1,4 +1,4 @@
-"""Step 6, repeat: one epoch of shuffled minibatch indices."""
+"""Checks of `minibatch`: one epoch of shuffled minibatch indices."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scipy import stats
 
 from grader.checks import strategies as st_
 from grader.checks.expect import fmt
-from grader.checks.model import Call, Failure, check
+from grader.checks.model import Call, Failure, check, diagnoses
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6
@@ -88,8 +88,7 @@ def epoch_is_partition(example):
         raise Failure(
             f"{what} repeats rows {repeated[:5].tolist()} within one epoch.",
             diagnosis="with_replacement",
-            hint="Sample without replacement: shuffle a permutation of all rows (torch.randperm), "
-            "so every row is used exactly once per epoch.",
+            hint=HINTS["with_replacement"],
         )
     if len(distinct) and (distinct[0] < 0 or distinct[-1] >= n):
         raise Failure(f"{what} yields indices outside 0..{n - 1}: {distinct[:3].tolist()}…{distinct[-3:].tolist()}.")
@@ -99,15 +98,29 @@ def epoch_is_partition(example):
         raise Failure(f"{what} misses rows: it yields {fmt(seen)}.")
 
 
+HINTS = diagnoses(
+    "minibatch",
+    with_replacement="Sample without replacement: shuffle a permutation of all rows (torch.randperm), "
+    "so every row is used exactly once per epoch.",
+    always_drop_last="With drop_last=False, keep the short last batch.",
+    never_drop_last="With drop_last=True, drop the short last batch.",
+    no_shuffle="shuffle=True must visit the rows in a random order.",
+    ignores_generator="two generators seeded alike gave different batches: draw the permutation from `generator` (e.g. "
+    "torch.randperm(n, generator=generator)), not from torch's global random state.",
+    fixed_seed="different generator states gave the same order: do not seed a generator of your own; draw from the "
+    "one passed in, so each epoch gets a fresh order.",
+)
+
+
 def _expect_sizes(sizes: list[int], expected_sizes: list[int], *, rest: int, drop_last: bool, what: str) -> None:
     """Fail unless the batch sizes are as expected; name the drop_last slip if it is one."""
     if sizes == expected_sizes:
         return
     diagnosis, hint = None, None
     if rest and not drop_last and sizes == expected_sizes[:-1]:
-        diagnosis, hint = "always_drop_last", "With drop_last=False, keep the short last batch."
+        diagnosis, hint = "always_drop_last", HINTS["always_drop_last"]
     elif rest and drop_last and sizes == expected_sizes + [rest]:
-        diagnosis, hint = "never_drop_last", "With drop_last=True, drop the short last batch."
+        diagnosis, hint = "never_drop_last", HINTS["never_drop_last"]
     raise Failure(
         f"{what} gives batch sizes {fmt(sizes, 40)}; expected {expected_sizes}.", diagnosis=diagnosis, hint=hint
     )
@@ -142,20 +155,18 @@ def generator_drives_shuffle(_):
     first, again, second_epoch = orders[:8], orders[8:16], orders[16:]
     if any(not torch.equal(a, b) for a, b in zip(first, again)):
         raise Failure(
-            "two generators seeded alike gave different batches: draw the permutation from `generator` "
-            "(e.g. torch.randperm(n, generator=generator)), not from torch's global random state.",
+            HINTS["ignores_generator"],
             diagnosis="ignores_generator",
         )
     if all(torch.equal(order, torch.arange(n)) for order in first):
         raise Failure(
             f"with shuffle=True, minibatches({n}, {batch_size}) never shuffles.",
             diagnosis="no_shuffle",
-            hint="shuffle=True must visit the rows in a random order.",
+            hint=HINTS["no_shuffle"],
         )
     if all(torch.equal(o, first[0]) for o in first) or all(torch.equal(a, b) for a, b in zip(first, second_epoch)):
         raise Failure(
-            "different generator states gave the same order: do not seed a generator of your own; "
-            "draw from the one passed in, so each epoch gets a fresh order.",
+            HINTS["fixed_seed"],
             diagnosis="fixed_seed",
         )
 

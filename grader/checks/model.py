@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from grader.sandbox.protocol import Call
 from grader.text import MAX_MESSAGE_CHARS, bounded
 
-__all__ = ["Call", "Check", "Failure", "Mistake", "Outcome", "Raw", "check", "checks_for"]
+__all__ = ["Call", "Check", "Failure", "Mistake", "Outcome", "Raw", "check", "checks_for", "diagnoses", "mistakes"]
 
 CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
 
@@ -47,6 +47,17 @@ class Unrecoverable(Failure):
     """The worker timed out or crashed: no point searching for a smaller example."""
 
 
+DIAGNOSES: dict[str, dict[str, str]] = {}
+"""Every mistake a check can name, declared by its step's module: step → {diagnosis id → what the
+student is told} (`…` stands for the values a message quotes). The class report reads it."""
+
+
+def diagnoses(step: str, **messages: str) -> dict[str, str]:
+    """Register the mistakes that `step`'s checks can name, as id=message; returns the messages."""
+    DIAGNOSES.setdefault(step, {}).update(messages)
+    return messages
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A common wrong answer: `wrong(*inputs)` computes what the mistake would return."""
@@ -54,6 +65,12 @@ class Mistake:
     id: str
     message: str
     wrong: Callable[..., Any]
+
+
+def mistakes(step: str, *found: Mistake) -> tuple[Mistake, ...]:
+    """Register a step's `Mistake`s as its diagnoses; returns them."""
+    diagnoses(step, **{mistake.id: mistake.message for mistake in found})
+    return found
 
 
 @dataclass(frozen=True)

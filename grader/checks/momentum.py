@@ -1,4 +1,4 @@
-"""Step 5, with momentum: the update of torch.optim.SGD(momentum=beta, nesterov=...)."""
+"""Checks of `momentum`: the update of torch.optim.SGD(momentum=beta, nesterov=...)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from grader.checks import strategies as st_
 from grader.checks.expect import expect_unchanged, f64, fmt, value_of
-from grader.checks.model import Call, Failure, Raw, check
+from grader.checks.model import Call, Failure, Raw, check, diagnoses
 from grader.checks.step import close_lists, expect_tensor_list, scale, torch_sgd
 
 examples = st.tuples(st_.parameter_lists(with_velocities=True), st_.learning_rates, st_.betas, st.booleans())
@@ -21,24 +21,30 @@ def _pair(got, like, what: str = "momentum_step"):
     )
 
 
+HINTS = diagnoses(
+    "momentum",
+    ema_momentum="Your velocity is an exponential moving average, v = β·v + (1−β)·g. "
+    "torch.optim.SGD (and this exercise) use v = β·v + g.",
+    nesterov_ignored="With nesterov=True, step along g + β·v_new (look ahead), not v_new.",
+    velocity_not_updated="Return the new velocities v_new = β·v + g, not the old ones.",
+)
+
+
 def _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_velocities, tol_scale):
     """Name the momentum convention the submission seems to follow instead."""
     dtype = params[0].dtype
     ema_v = [beta * f64(v) + (1 - beta) * f64(g) for v, g in zip(velocities, grads)]
     _, true_v = torch_sgd(params, grads, lr, momentum=beta, nesterov=nesterov, velocities=velocities)
     if close_lists(got_velocities, ema_v, dtype, tol_scale) and not close_lists(ema_v, true_v, dtype, tol_scale):
-        return "ema_momentum", (
-            "Your velocity is an exponential moving average, v = β·v + (1−β)·g. "
-            "torch.optim.SGD (and this exercise) use v = β·v + g."
-        )
+        return "ema_momentum", HINTS["ema_momentum"]
     if nesterov and beta > 0:
         plain, _ = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
         if close_lists(got_params, plain, dtype, tol_scale):
-            return "nesterov_ignored", "With nesterov=True, step along g + β·v_new (look ahead), not v_new."
+            return "nesterov_ignored", HINTS["nesterov_ignored"]
     if close_lists(got_velocities, velocities, dtype, tol_scale) and not close_lists(
         velocities, true_v, dtype, tol_scale
     ):
-        return "velocity_not_updated", "Return the new velocities v_new = β·v + g, not the old ones."
+        return "velocity_not_updated", HINTS["velocity_not_updated"]
     return None, None
 
 

@@ -1,4 +1,4 @@
-"""Step 3, loss: the mean squared error."""
+"""Checks of `mse`: the mean squared error."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import torch.nn.functional as F
 
 from grader.checks import strategies as st_
 from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, tolerance, value_of
-from grader.checks.model import Call, Failure, Mistake, Raw, check
+from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
-MISTAKES = (
+MISTAKES = mistakes(
+    "mse",
     Mistake(
         "rmse",
         "Your mse returns the root of the mean squared error (RMSE): drop the square root.",

@@ -1,4 +1,4 @@
-"""Step 2, predict: a linear model's predictions."""
+"""Checks of `predict`: a linear model's predictions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import torch.nn.functional as F
 
 from grader.checks import strategies as st_
 from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, tolerance, value_of
-from grader.checks.model import Call, Failure, Mistake, Raw, check
+from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
-MISTAKES = (
+MISTAKES = mistakes(
+    "predict",
     Mistake("missing_bias", "Your predictions leave out the bias: add b to every prediction.", lambda X, w, b: X @ w),
     Mistake("subtracts_bias", "Your predictions subtract the bias; add it.", lambda X, w, b: X @ w - b),
 )

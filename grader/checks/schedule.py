@@ -1,4 +1,4 @@
-"""Learning-rate schedules: closed forms of torch's ExponentialLR, StepLR, LinearLR, CosineAnnealingLR."""
+"""Checks of `schedule`: closed forms of torch's ExponentialLR, StepLR, LinearLR, CosineAnnealingLR."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.expect import fmt
-from grader.checks.model import Call, Failure, check
+from grader.checks.model import Call, Failure, check, diagnoses
 
 HORIZON = 12
 """Schedules are checked for t = 0 .. HORIZON."""
@@ -76,13 +76,22 @@ def _close(a: list[float], b: list[float]) -> bool:
     return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(a, b))
 
 
+HINTS = diagnoses(
+    "schedule",
+    off_by_one="Your … is off by one epoch: lr(0) must be lr0 (it gives lr(t±1)).",
+    step_decay_every_epoch="Your step_decay decays every epoch; decay once every step_size epochs.",
+    linear_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
+    cosine_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
+)
+
+
 def _diagnose(fn: str, args: tuple, got: list[float], closed_form) -> tuple[str | None, str | None]:
     ts = range(len(got))
     for shift in (1, -1):
         if _close(got, [closed_form(*args, max(t + shift, 0)) for t in ts]):
             return "off_by_one", f"Your {fn} is off by one epoch: lr(0) must be lr0 (it gives lr(t{shift:+d}))."
     if fn == "step_decay" and _close(got, [args[0] * args[1] ** t for t in ts]):
-        return "step_decay_every_epoch", "Your step_decay decays every epoch; decay once every step_size epochs."
+        return "step_decay_every_epoch", HINTS["step_decay_every_epoch"]
     return None, None
 
 
@@ -129,7 +138,7 @@ def stay_at_end_value(example):
             f"{fn}({fmt(lr0)}, {fmt(end)}, total={total}, t) for t = {total}..{total + 5} gives "
             f"{fmt(got)}; it should stay at {fmt(end)}.",
             diagnosis=overshoot if follows else None,
-            hint="Use min(t, total): after `total` epochs the schedule is over." if follows else None,
+            hint=HINTS[overshoot] if follows else None,
         )
 
 

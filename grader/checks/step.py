@@ -1,4 +1,4 @@
-"""Step 5, step: one plain SGD update, p − lr·g."""
+"""Checks of `step`: one plain SGD update, p − lr·g."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from torch.optim.sgd import sgd
 
 from grader.checks import strategies as st_
 from grader.checks.expect import expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
-from grader.checks.model import Call, Failure, Raw, check
+from grader.checks.model import Call, Failure, Raw, check, diagnoses
 
 
 def torch_sgd(params, grads, lr: float, *, momentum: float = 0.0, nesterov: bool = False, velocities=None):
@@ -51,6 +51,13 @@ def close_lists(got, expected, dtype, scale_: float) -> bool:
     return all(is_close(g, e, rtol=tolerance(dtype), scale=scale_ * 4) for g, e in zip(got, expected))
 
 
+HINTS = diagnoses(
+    "step",
+    ascent="You add the gradient: step against it, p − lr·g, to go downhill.",
+    in_place="sgd_step modified its input tensors; return new tensors and leave the inputs alone.",
+)
+
+
 @check("step", "equals one step of torch.optim.SGD", examples=st.tuples(st_.parameter_lists(), st_.learning_rates))
 def matches_torch_sgd(example):
     (params, grads), lr = example
@@ -65,7 +72,7 @@ def matches_torch_sgd(example):
         f"sgd_step fails for params={fmt(params)}, grads={fmt(grads)}, lr={fmt(lr)}: "
         f"got {fmt(got)}, expected {fmt(expected)}.",
         diagnosis="ascent" if climbing else None,
-        hint="You add the gradient: step against it, p − lr·g, to go downhill." if climbing else None,
+        hint=HINTS["ascent"] if climbing else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Steps 1-7 joined: the training loop."""
+"""Checks of `train`: the training loop that joins every step."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import expect_tensor, expect_unchanged, fmt, value_of
-from grader.checks.model import Call, Failure, Raw, check
+from grader.checks.model import Call, Failure, Raw, check, diagnoses
 from grader.checks.step import torch_sgd
 from grader.sandbox.protocol import Gen, LrTable
 
@@ -96,26 +96,40 @@ def _close(a: list[float], b: list[float], rtol: float) -> bool:
     return len(a) == len(b) and all(math.isclose(x, y, rel_tol=rtol, abs_tol=rtol) for x, y in zip(a, b))
 
 
+HINTS = diagnoses(
+    "train",
+    history_per_batch="Append to history once per epoch (after all its minibatches), not per batch.",
+    history_before_update="Record the loss after the epoch's updates, not before them.",
+    lr_schedule_ignored="Call lr(epoch) at the start of every epoch when lr is a function.",
+    no_momentum="Pass beta on to momentum_step and carry the velocities from step to step.",
+    one_batch_per_epoch="Loop over every minibatch of the epoch, not only the first.",
+    init_ignored="with init_std=1.0 and lr=0, train returns all-zero weights: start from init_params(D, std=init_std, "
+    "generator=generator).",
+    fixed_seed="two runs of train with differently seeded generators (init_std=0) end at exactly the same weights: "
+    "the minibatches must be shuffled with `generator`.",
+)
+
+
 def _diagnose(got_params, history, beta, scheduled, dtype_tol):
     """Which well-known slip in the loop would produce this run?"""
     lrs = LRS if scheduled else [LRS[0]] * len(LRS)
     if len(history) == len(lrs) * math.ceil(ROWS / BATCH):
-        return "history_per_batch", "Append to history once per epoch (after all its minibatches), not per batch."
+        return "history_per_batch", HINTS["history_per_batch"]
     params, _, before = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
     if _close(got_params, params, dtype_tol) and _close(history, before, dtype_tol):
-        return "history_before_update", "Record the loss after the epoch's updates, not before them."
+        return "history_before_update", HINTS["history_before_update"]
     variants = {
         "lr_schedule_ignored": (
             scheduled and oracle_run(ROW, TARGET, ROWS, BATCH, [LRS[0]] * len(LRS), beta),
-            "Call lr(epoch) at the start of every epoch when lr is a function.",
+            HINTS["lr_schedule_ignored"],
         ),
         "no_momentum": (
             beta > 0 and oracle_run(ROW, TARGET, ROWS, BATCH, lrs, 0.0),
-            "Pass beta on to momentum_step and carry the velocities from step to step.",
+            HINTS["no_momentum"],
         ),
         "one_batch_per_epoch": (
             oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta, updates_per_epoch=1),
-            "Loop over every minibatch of the epoch, not only the first.",
+            HINTS["one_batch_per_epoch"],
         ),
     }
     for name, (run, hint) in variants.items():
@@ -229,8 +243,7 @@ def starts_from_init(device):
     (w1, b1, _), (w2, _, _), (w3, _, _) = (_unpack(g, X, 1) for g in got)
     if not w1.abs().gt(0).any():
         raise Failure(
-            "with init_std=1.0 and lr=0, train returns all-zero weights: start from "
-            "init_params(D, std=init_std, generator=generator).",
+            HINTS["init_ignored"],
             diagnosis="init_ignored",
         )
     sample_std = float(w1.double().std())
@@ -266,8 +279,7 @@ def reproducible_shuffles(device):
         )
     if torch.equal(w1, w3):
         raise Failure(
-            "two runs of train with differently seeded generators (init_std=0) end at exactly the same "
-            "weights: the minibatches must be shuffled with `generator`.",
+            HINTS["fixed_seed"],
             diagnosis="fixed_seed",
         )
 

@@ -7,9 +7,6 @@ results.json content), from graded `Report`s, or are `StudentSummary`s already.
 
 from __future__ import annotations
 
-import ast
-import functools
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.text import for_console
@@ -50,69 +48,14 @@ class StudentSummary:
 
 # --- the diagnosis catalogue --------------------------------------------------------------------
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
-
-def _text(node: ast.AST | None) -> str | None:
-    """A string literal (f-strings with … for their fields, + joined), or None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "…" for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _text(node.left), _text(node.right)
-        return left + right if left is not None and right is not None else None
-    if isinstance(node, ast.IfExp):
-        return _text(node.body)
-    return None
-
-
-def _sentence(node: ast.AST | None) -> str | None:
-    text = _text(node)
-    return text if text and " " in text else None
-
-
-def _pairs(tree: ast.AST) -> Iterable[tuple[str, str | None]]:
-    """(diagnosis id, message) pairs written literally in a check module."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            keywords = {k.arg: k.value for k in node.keywords}
-            ident = _text(keywords.get("diagnosis"))
-            if ident and _ID.match(ident):
-                message = node.args[0] if node.args else None  # no hint: the failure message itself
-                yield ident, _sentence(keywords.get("hint")) or _sentence(message)
-            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name in ("Mistake", "_mistake") and len(node.args) >= 2:
-                ident = _text(node.args[0])
-                if ident and _ID.match(ident):
-                    yield ident, _sentence(node.args[1])
-        elif isinstance(node, ast.Tuple) and len(node.elts) == 2:
-            ident = _text(node.elts[0])
-            if ident and _ID.match(ident) and _sentence(node.elts[1]):
-                yield ident, _sentence(node.elts[1])
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                ident = _text(key)
-                if ident and _ID.match(ident) and isinstance(value, ast.Tuple) and value.elts:
-                    if message := _sentence(value.elts[-1]):
-                        yield ident, message
-
-
-@functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
-    """Every diagnosis the checks can name: id → {step: message ("" when the check gives none)}."""
+    """Every diagnosis the checks can name, from the registry: id → {step: message}."""
+    checks_for()  # importing the checks registers their diagnoses
     found: dict[str, dict[str, str]] = {}
-    for path in sorted((Path(__file__).resolve().parents[1] / "checks").glob("*.py")):
-        if path.stem not in STEPS:
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError):
-            continue
-        for ident, message in _pairs(tree):
-            steps = found.setdefault(ident, {})
-            if not steps.get(path.stem):
-                steps[path.stem] = message or ""
+    for step, messages in DIAGNOSES.items():
+        for ident, message in messages.items():
+            found.setdefault(ident, {})[step] = message
     return found
 
 
@@ -338,16 +281,7 @@ def _skipped_section(skipped: Iterable[Any]) -> str:
     return f'<section class="card"><h2>Skipped entries of the class folder</h2>{table}</section>'
 
 
-def class_report_html(
-    rows: Iterable[Any], title: str = "SGD exercise: class report", skipped: Iterable[Any] = ()
-) -> str:
-    """The class report page: self-contained, students' names and error texts escaped, and the
-    class folder's `skipped` entries listed with why."""
-    summaries = as_summaries(rows)
-    graded = [r for r in summaries if r.graded]
-    failed = [r for r in summaries if not r.graded]
-    stats = step_stats(summaries)
-    images = _figures(summaries)
+def _headline(summaries: list, graded: list, failed: list) -> str:
     percents = [100 * r.total / r.max for r in graded if r.max]
     headline = "".join(
         f"<div><b>{value}</b>{label}</div>"
@@ -359,6 +293,10 @@ def class_report_html(
             (f"{statistics.fmean(percents):.0f}%" if percents else "–", "mean score"),
         )
     )
+    return headline
+
+
+def _step_table(stats: list, graded: list) -> str:
     step_rows = "".join(
         f'<tr><td>{_e(s["step"])}</td><td class="num">{s["mean"]:.2f} / {s["max"]:g}</td>'
         f'<td class="num">{s["median"]:g}</td><td class="num">{s["full"]}</td><td class="num">{s["partial"]}</td>'
@@ -370,6 +308,10 @@ def class_report_html(
         '<th class="num">full points</th><th class="num">some</th><th class="num">none</th></tr></thead>'
         f"<tbody>{step_rows}</tbody></table>"
     )
+    return step_table
+
+
+def _diagnoses_table(summaries: list, graded: list) -> str:
     diag_rows = "".join(
         f'<tr><td><code>{_e(key)}</code></td><td class="num">{n}</td>'
         f'<td class="num"><span class="bar" style="width: {60 * n / max(len(graded), 1):.0f}px"></span> '
@@ -382,6 +324,10 @@ def class_report_html(
         if diag_rows
         else '<p class="muted">No diagnosed mistakes.</p>'
     )
+    return diagnoses
+
+
+def _errors_table(failed: list) -> str:
     error_rows = "".join(
         f"<tr><td>{_e(r.student)}</td><td>{_e(r.status)}</td><td>{_e(r.problem)}</td></tr>" for r in failed
     )
@@ -390,6 +336,10 @@ def class_report_html(
         if failed
         else '<p class="muted">Every submission was graded.</p>'
     )
+    return errors
+
+
+def _students_table(summaries: list) -> str:
     steps = _steps_of(summaries)
     student_rows = "".join(
         f"<tr><td>{_e(r.student)}</td>"
@@ -402,11 +352,32 @@ def class_report_html(
         + "".join(f'<th class="num">{_e(s)}</th>' for s in steps)
         + f'<th class="num">total</th><th>status</th></tr></thead><tbody>{student_rows}</tbody></table>'
     )
+    return students
+
+
+def _figure(images: dict) -> str:
     figure = "".join(
         f'<img src="{images[k]}" alt="{_e(alt)}">'
         for k, alt in (("steps", "points per step"), ("totals", "total scores"))
         if k in images
     )
+    return figure
+
+
+def class_report_html(
+    rows: Iterable[Any], title: str = "SGD exercise: class report", skipped: Iterable[Any] = ()
+) -> str:
+    """The class report page: self-contained, students' names and error texts escaped, and the
+    class folder's `skipped` entries listed with why."""
+    summaries = as_summaries(rows)
+    graded = [r for r in summaries if r.graded]
+    failed = [r for r in summaries if not r.graded]
+    headline = _headline(summaries, graded, failed)
+    step_table = _step_table(step_stats(summaries), graded)
+    diagnoses = _diagnoses_table(summaries, graded)
+    errors = _errors_table(failed)
+    students = _students_table(summaries)
+    figure = _figure(_figures(summaries))
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
