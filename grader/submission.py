@@ -41,6 +41,18 @@ _KINDS = (
 )
 
 
+class Unloadable:
+    """A submission that could not be loaded: every call fails with the same one-line reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+        from grader.sandbox.protocol import Result  # here: the protocol imports torch
+
+        return [Result(error_type="ImportError", error=self.reason) for _ in calls]
+
+
 class SubmissionError(Exception):
     """A submission that cannot be read at all; the message is one line for the user."""
 

@@ -20,7 +20,7 @@ from grader.reporters import plots
 from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
 from grader.sandbox.launcher import Launch
-from grader.sandbox.protocol import Call, Result
+from grader.submission import Unloadable
 
 
 @dataclass
@@ -57,16 +57,6 @@ class Report:
     @property
     def max_score(self) -> float:
         return sum(g.entry.points for g in self.graded)
-
-
-@dataclass
-class _Unloadable:
-    """Stands for a submission whose source does not even compile."""
-
-    reason: str
-
-    def run(self, calls: list[Call], *, isolate: str | None = None) -> list[Result]:
-        return [Result(error_type="ImportError", error=self.reason) for _ in calls]
 
 
 def syntax_error(source: str, filename: str) -> str | None:
@@ -107,7 +97,7 @@ def grade_source(
     if public_only:
         checks = [c for c in checks if not rubric[c.id].hidden]
     problem = syntax_error(source, name)
-    submission = _Unloadable(problem) if problem else sandbox.submission(source, reference.helpers, reference.own)
+    submission = Unloadable(problem) if problem else sandbox.submission(source, reference.helpers, reference.own)
     graded = []
     plot_data = None
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import traceback
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +14,7 @@ from grader.checks.model import Check, Outcome, checks_for
 from grader.checks.runner import run_check
 from grader.contract import STEPS
 from grader.rubric import load_rubric
-from grader.sandbox.protocol import Call, Result
-from grader.submission import InProcessSubmission, SubmissionError, in_process
+from grader.submission import InProcessSubmission, SubmissionError, Unloadable, in_process
 
 
 def public_checks() -> list[Check]:
@@ -25,27 +23,17 @@ def public_checks() -> list[Check]:
     return [c for c in checks_for() if not c.uses_reference and not rubric[c.id].hidden]
 
 
-@dataclass
-class BrokenSubmission:
-    """A submission that could not be loaded: every call fails with the same one-line reason."""
-
-    reason: str
-
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
-        return [Result(error_type="ImportError", error=self.reason) for _ in calls]
-
-
-def submission_for(path: str | Path) -> InProcessSubmission | BrokenSubmission:
+def submission_for(path: str | Path) -> InProcessSubmission | Unloadable:
     """Load a submission in-process, or explain in one line why it cannot be."""
     try:
         return in_process(path)
     except SubmissionError as exc:
-        return BrokenSubmission(str(exc))
+        return Unloadable(str(exc))
     except SyntaxError as exc:
-        return BrokenSubmission(f"syntax error in {Path(exc.filename or path).name}, line {exc.lineno}: {exc.msg}")
+        return Unloadable(f"syntax error in {Path(exc.filename or path).name}, line {exc.lineno}: {exc.msg}")
     except Exception as exc:  # noqa: BLE001 - whatever the module raised at import
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        return BrokenSubmission(f"importing it raised {type(exc).__name__}: {exc} (line {where.lineno})")
+        return Unloadable(f"importing it raised {type(exc).__name__}: {exc} (line {where.lineno})")
 
 
 @dataclass
