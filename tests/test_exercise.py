@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import inspect
 
 import pytest
 
 from grader import reference
-from grader.builders.stubs import EXERCISE, stub_source
+from grader.builders.stubs import EXERCISE, step_label, stub_source
 from grader.checks.model import checks_for
 from grader.checks.runner import run_check
 from grader.contract import FUNCTION_STEP, STEPS
@@ -38,8 +39,9 @@ def test_every_contract_function_is_in_both_files():
     spec = importlib.util.spec_from_file_location("stub", EXERCISE)
     stub = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stub)
-    for name in FUNCTION_STEP:
-        assert getattr(stub, name).__doc__ == getattr(reference.reference(), name).__doc__
+    for name, step in FUNCTION_STEP.items():
+        labelled = f"{step_label(step)}\n\n{inspect.cleandoc(getattr(reference.reference(), name).__doc__)}"
+        assert inspect.cleandoc(getattr(stub, name).__doc__) == labelled
 
 
 def test_reference_docstring_examples_run():
