@@ -234,6 +234,24 @@ def cmd_release(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_rubric(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from grader.checks.model import checks_for
+    from grader.rubric import load_rubric, read_overrides
+
+    rubric, overridden = load_rubric(args.rubric), read_overrides(args.rubric)
+    table = Table(title=f"rubric: {sum(e.points for e in rubric.values()):g} points", title_justify="left")
+    for column in ("check", "points", "visibility", "title"):
+        table.add_column(column, justify="right" if column == "points" else "left")
+    for check in checks_for():
+        entry, mark = rubric[check.id], " *" if check.id in overridden else ""
+        table.add_row(check.id, f"{entry.points:g}{mark}", entry.visibility, check.title)
+    console.print(table)
+    console.print("* overridden by the rubric file; the others are the checks' own defaults")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -268,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("out_dir", metavar="OUT_DIR")
     release.add_argument("--force", action="store_true", help="replace a previous release in OUT_DIR")
     release.set_defaults(run=cmd_release)
+    rubric = commands.add_parser("rubric", help="list every check's points and visibility, overrides applied")
+    rubric.add_argument("--rubric", help="a rubric TOML file of overrides (default: grader/rubric.toml)")
+    rubric.set_defaults(run=cmd_rubric)
     return top
 
 

@@ -9,12 +9,13 @@
     README.md                what to do, for students
     lessons/                 the lesson notebooks and lesson_support.py
     grader/                  only what the public checks need: hidden checks are cut out of the
-                             check modules (by AST), and rubric.toml keeps only public entries
+                             check modules (by AST), and rubric.toml keeps only their overrides
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import tomllib
@@ -110,19 +111,16 @@ def strip_checks(source: str, hidden: set[str]) -> tuple[str, set[str], set[str]
 
 
 def public_rubric(text: str, drop: set[str]) -> str:
-    """rubric.toml without its hidden entries and without the entries in `drop`, comments kept."""
-    table = tomllib.loads(text)
-    gone = {key for key, entry in table.items() if entry.get("visibility") != "public"} | drop
-    kept_lines = []
-    for line in text.splitlines(keepends=True):
-        head = line.split("=", 1)[0].strip()
-        key = head.strip('"').strip("'") if "=" in line and not line.lstrip().startswith("#") else None
-        if key not in gone:
-            kept_lines.append(line)
-    result = "".join(kept_lines)
-    left = set(tomllib.loads(result))
-    if left != set(table) - gone:
-        raise ReleaseError("rubric.toml could not be filtered line by line (multi-line entries?)")
+    """The rubric file's header comment and its overrides, without those of the checks in `drop`."""
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    kept = {key: entry for key, entry in tomllib.loads(text).items() if key not in drop}
+    entries = [
+        f"{json.dumps(key)} = {{ {', '.join(f'{k} = {json.dumps(v)}' for k, v in entry.items())} }}\n"
+        for key, entry in kept.items()
+    ]
+    result = header + "".join(entries)
+    if tomllib.loads(result) != kept:
+        raise ReleaseError("rubric.toml could not be written back for the release")
     return result
 
 
@@ -215,8 +213,10 @@ def build_release(out: str | Path, *, force: bool = False, kit: Path = KIT) -> P
     """Write the student release to `out` (absent or empty; with `force`, a previous release is replaced)."""
     out = Path(out)
     exercises, grader = kit / "exercises", kit / "grader"
+    from grader.rubric import load_rubric
+
     rubric_text = (grader / "rubric.toml").read_text()
-    hidden = {key for key, entry in tomllib.loads(rubric_text).items() if entry.get("visibility") != "public"}
+    hidden = {key for key, entry in load_rubric(grader / "rubric.toml").items() if entry.hidden}
     checks: dict[str, str] = {}
     cut_all: set[str] = set()
     for module in sorted((grader / "checks").glob("*.py")):

@@ -88,7 +88,12 @@ MISTAKES = mistakes(
 )
 
 
-@check("gradient", "agrees with central finite differences (float64)", examples=st_.linear_problems(max_n=6, max_d=3))
+@check(
+    "gradient",
+    "agrees with central finite differences (float64)",
+    points=3,
+    examples=st_.linear_problems(max_n=6, max_d=3),
+)
 def finite_differences(example):
     X, y, w, b = (f64(t) for t in example)
     (got,) = yield [Call("mse_grad", (X, y, w, b))]
@@ -110,7 +115,7 @@ def finite_differences(example):
         )
 
 
-@check("gradient", "equals torch.autograd's gradient in float32 and float64", examples=st_.linear_problems())
+@check("gradient", "equals torch.autograd's gradient in float32 and float64", points=3, examples=st_.linear_problems())
 def matches_autograd(example):
     X, y, w, b = example
     (got,) = yield [Call("mse_grad", (X, y, w, b))]
@@ -125,7 +130,7 @@ def matches_autograd(example):
     )
 
 
-@check("gradient", "is zero at a perfect fit (y = X @ w + b)", examples=st_.linear_problems())
+@check("gradient", "is zero at a perfect fit (y = X @ w + b)", points=2, examples=st_.linear_problems())
 def zero_at_perfect_fit(example):
     X, _, w, b = example
     y = (f64(X) @ f64(w) + f64(b)).to(X.dtype)
@@ -141,6 +146,7 @@ def zero_at_perfect_fit(example):
 @check(
     "gradient",
     "returns (grad_w (D,), grad_b ()) in the input dtype and leaves its inputs unchanged",
+    points=1,
     examples=st_.linear_problems(),
     max_examples=10,
 )
@@ -155,6 +161,7 @@ def keeps_contract(example):
 @check(
     "gradient",
     "matches the reference solution on a single row",
+    points=1,
     uses_reference=True,
     examples=st_.linear_problems(max_n=1),
     max_examples=10,

@@ -38,6 +38,7 @@ def _pair(got, n: int, dtype: torch.dtype, device: str):
 @check(
     "init",
     "returns w of shape (n_features,) and a 0-dim zero b, in the requested dtype and device",
+    points=2,
     examples=st.tuples(st.integers(1, 20), st.sampled_from([0.01, 0.5, 1.0]), st_.dtypes, st.just(TARGET_DEVICE)),
     max_examples=10,
 )
@@ -54,7 +55,10 @@ def shapes_and_zero_bias(example):
 
 
 @check(
-    "init", "draws from the generator: same state, same w; another state, another w", examples=st.just(TARGET_DEVICE)
+    "init",
+    "draws from the generator: same state, same w; another state, another w",
+    points=2,
+    examples=st.just(TARGET_DEVICE),
 )
 def draws_from_generator(device):
     calls = [
@@ -109,6 +113,7 @@ def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
 @check(
     "init",
     f"w follows N(0, std²) (Kolmogorov–Smirnov, false-fail bound {FALSE_FAIL_BOUND:g})",
+    points=3,
     examples=st.just(TARGET_DEVICE),
 )
 def draws_normal_weights(device):

@@ -71,6 +71,7 @@ generators = st.one_of(st.none(), st.integers(0, 2**31 - 1).map(Gen))
 @check(
     "minibatch",
     "each epoch visits every row once, in batches of batch_size (drop_last honoured)",
+    points=2,
     examples=st.tuples(st_.epoch_sizes, st.booleans(), st.booleans(), generators),
     max_examples=40,
 )
@@ -129,6 +130,7 @@ def _expect_sizes(sizes: list[int], expected_sizes: list[int], *, rest: int, dro
 @check(
     "minibatch",
     "with shuffle=False, yields rows in order 0, 1, …, n−1",
+    points=2,
     examples=st.tuples(st_.epoch_sizes, st.booleans()),
     max_examples=15,
 )
@@ -143,7 +145,7 @@ def unshuffled_in_order(example):
         )
 
 
-@check("minibatch", "draws its shuffle from the generator: same state, same batches; new state, new order")
+@check("minibatch", "draws its shuffle from the generator: same state, same batches; new state, new order", points=2)
 def generator_drives_shuffle(_):
     n, batch_size = 20, 7
     seeds = list(range(8))
@@ -191,6 +193,7 @@ def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int) -> float:
     "minibatch",
     f"shuffles uniformly: all {math.factorial(UNIFORMITY_N)} orders of {UNIFORMITY_N} rows "
     f"equally likely (χ² test, false-fail bound {FALSE_FAIL_BOUND:g})",
+    points=3,
 )
 def shuffles_uniformly(_):
     shared = Gen(12345, key="uniformity")
@@ -239,6 +242,7 @@ def _first_rows(batches: list[torch.Tensor], most: int) -> list[torch.Tensor]:
 @check(
     "minibatch",
     "matches the reference on edge cases (batch_size ≥ n, n = 1)",
+    points=1,
     uses_reference=True,
     examples=st.tuples(st.integers(1, 6), st.integers(0, 3), st.booleans()),
     max_examples=15,

@@ -81,6 +81,8 @@ class Check:
     body: CheckBody
     examples: st.SearchStrategy | None
     max_examples: int
+    points: float
+    hidden: bool
     uses_reference: bool = False
 
     @property
@@ -120,11 +122,15 @@ def check(
     step: str,
     title: str,
     *,
+    points: float,
+    hidden: bool = False,
     examples: st.SearchStrategy | None = None,
     max_examples: int = 25,
     uses_reference: bool = False,
 ) -> Callable[[CheckBody], CheckBody]:
-    """Register a check of `step`. With `examples=None` the body runs once with `None`."""
+    """Register a check of `step`, worth `points` by default (rubric.toml may override them and
+    the visibility). A check that uses the reference is hidden: students can never run it. With
+    `examples=None` the body runs once with `None`."""
 
     def register(body: CheckBody) -> CheckBody:
         REGISTRY.append(
@@ -135,6 +141,8 @@ def check(
                 body=body,
                 examples=examples,
                 max_examples=max_examples,
+                points=float(points),
+                hidden=hidden or uses_reference,
                 uses_reference=uses_reference,
             )
         )

@@ -49,7 +49,11 @@ def _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_vel
 
 
 @check(
-    "momentum", "equals one step of torch.optim.SGD(momentum=beta, nesterov=...)", examples=examples, max_examples=40
+    "momentum",
+    "equals one step of torch.optim.SGD(momentum=beta, nesterov=...)",
+    points=3,
+    examples=examples,
+    max_examples=40,
 )
 def matches_torch_sgd(example):
     (params, grads, velocities), lr, beta, nesterov = example
@@ -77,6 +81,7 @@ def matches_torch_sgd(example):
 @check(
     "momentum",
     "follows torch.optim.SGD for 5 steps in a row, starting from zero velocities",
+    points=3,
     examples=st.tuples(
         st_.parameter_lists(), st_.learning_rates.filter(lambda lr: lr <= 0.5), st_.betas, st.booleans()
     ),
@@ -102,6 +107,7 @@ def matches_torch_sgd_over_steps(example):
 @check(
     "momentum",
     "with beta = 0 equals a plain sgd_step",
+    points=2,
     examples=st.tuples(st_.parameter_lists(with_velocities=True), st_.learning_rates),
     max_examples=15,
 )
@@ -123,6 +129,7 @@ def zero_beta_is_sgd(example):
 @check(
     "momentum",
     "returns new tensors and leaves params, grads and velocities unchanged",
+    points=1,
     examples=examples,
     max_examples=10,
 )

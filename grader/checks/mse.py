@@ -44,14 +44,14 @@ def _expect_mse(got, preds: torch.Tensor, targets: torch.Tensor, expected: torch
     )
 
 
-@check("mse", "equals torch.nn.functional.mse_loss", examples=st_.pairs())
+@check("mse", "equals torch.nn.functional.mse_loss", points=3, examples=st_.pairs())
 def matches_mse_loss(example):
     preds, targets = example
     (got,) = yield [Call("mse", (preds, targets))]
     _expect_mse(got, preds, targets, F.mse_loss(f64(preds), f64(targets)))
 
 
-@check("mse", "is ≥ 0, is 0 for perfect predictions, and is symmetric", examples=st_.pairs())
+@check("mse", "is ≥ 0, is 0 for perfect predictions, and is symmetric", points=2, examples=st_.pairs())
 def loss_properties(example):
     preds, targets = example
     same, forward, backward = yield [
@@ -74,6 +74,7 @@ def loss_properties(example):
 @check(
     "mse",
     "returns a 0-dim tensor of the input dtype and leaves its inputs unchanged",
+    points=1,
     examples=st_.pairs(),
     max_examples=10,
 )
@@ -88,6 +89,7 @@ def keeps_contract(example):
 @check(
     "mse",
     "matches the reference solution on single values and large errors",
+    points=1,
     uses_reference=True,
     examples=st_.pairs(max_n=2).map(lambda pt: (pt[0] * 1000, pt[1])),
     max_examples=10,

@@ -36,7 +36,7 @@ def _expect_predictions(got, X, w, b, expected) -> None:
     )
 
 
-@check("predict", "equals X @ w + b (torch.nn.functional.linear)", examples=st_.linear_problems())
+@check("predict", "equals X @ w + b (torch.nn.functional.linear)", points=3, examples=st_.linear_problems())
 def matches_linear(example):
     X, _, w, b = example
     (got,) = yield [Call("predict", (X, w, b))]
@@ -46,6 +46,7 @@ def matches_linear(example):
 @check(
     "predict",
     "is linear in w: predict(X, w1 + w2, b) = predict(X, w1, b) + predict(X, w2, b) − b",
+    points=2,
     examples=st_.linear_problems(),
 )
 def linear_in_weights(example):
@@ -69,6 +70,7 @@ def linear_in_weights(example):
 @check(
     "predict",
     "returns shape (N,) in the input dtype and leaves its inputs unchanged",
+    points=1,
     examples=st_.linear_problems(),
     max_examples=10,
 )
@@ -83,6 +85,7 @@ def keeps_contract(example):
 @check(
     "predict",
     "matches the reference solution on one-row and one-feature inputs",
+    points=1,
     uses_reference=True,
     examples=st_.linear_problems(max_n=1, max_d=1),
     max_examples=10,

@@ -111,9 +111,8 @@ def _matches_torch(fn: str):
             )
 
     body.__name__ = f"{fn.removesuffix('_decay')}_matches_torch"
-    return check("schedule", f"{fn} equals torch's scheduler for t = 0 … (T_max)", examples=strategy, max_examples=15)(
-        body
-    )
+    title = f"{fn} equals torch's scheduler for t = 0 … (T_max)"
+    return check("schedule", title, points=2, examples=strategy, max_examples=15)(body)
 
 
 for _name in SCHEDULES:
@@ -123,6 +122,7 @@ for _name in SCHEDULES:
 @check(
     "schedule",
     "linear_decay and cosine_decay stay at their end value after `total` epochs",
+    points=2,
     examples=st.tuples(st.sampled_from(["linear_decay", "cosine_decay"]), rates, factors, totals),
     max_examples=15,
 )
@@ -145,6 +145,7 @@ def stay_at_end_value(example):
 @check(
     "schedule",
     "every schedule is non-increasing and starts at lr0",
+    points=2,
     examples=st.tuples(rates, factors, totals),
     max_examples=10,
 )

@@ -58,7 +58,12 @@ HINTS = diagnoses(
 )
 
 
-@check("step", "equals one step of torch.optim.SGD", examples=st.tuples(st_.parameter_lists(), st_.learning_rates))
+@check(
+    "step",
+    "equals one step of torch.optim.SGD",
+    points=3,
+    examples=st.tuples(st_.parameter_lists(), st_.learning_rates),
+)
 def matches_torch_sgd(example):
     (params, grads), lr = example
     (got,) = yield [Call("sgd_step", (params, grads, lr))]
@@ -76,7 +81,7 @@ def matches_torch_sgd(example):
     )
 
 
-@check("step", "with lr = 0 leaves every parameter as it is", examples=st_.parameter_lists())
+@check("step", "with lr = 0 leaves every parameter as it is", points=2, examples=st_.parameter_lists())
 def zero_lr_is_identity(example):
     params, grads = example
     (got,) = yield [Call("sgd_step", (params, grads, 0.0))]
@@ -88,6 +93,7 @@ def zero_lr_is_identity(example):
 @check(
     "step",
     "returns new tensors of the input dtype and leaves params and grads unchanged",
+    points=1,
     examples=st.tuples(st_.parameter_lists(), st_.learning_rates.filter(lambda lr: lr > 0)),
     max_examples=10,
 )

@@ -141,6 +141,7 @@ def _diagnose(got_params, history, beta, scheduled, dtype_tol):
 @check(
     "train",
     "follows torch.optim.SGD exactly when every row is the same (lr schedule, momentum, history)",
+    points=3,
     examples=st.tuples(
         st.sampled_from([0.0, 0.9]),
         st.booleans(),
@@ -193,6 +194,7 @@ CONVERGENCE_TOLERANCE = 0.02
 @check(
     "train",
     "converges to the least-squares fit (torch.linalg.lstsq), with history = the full-data mse",
+    points=3,
     examples=st.tuples(st.sampled_from([torch.float64, torch.float32]), st.just(TARGET_DEVICE)),
     max_examples=4,
 )
@@ -232,7 +234,9 @@ def converges_to_least_squares(example):
         )
 
 
-@check("train", "starts from init_params(D, std=init_std, generator=generator)", examples=st.just(TARGET_DEVICE))
+@check(
+    "train", "starts from init_params(D, std=init_std, generator=generator)", points=2, examples=st.just(TARGET_DEVICE)
+)
 def starts_from_init(device):
     X = torch.ones(4, 400, device=device)
     y = torch.zeros(4, device=device)
@@ -263,6 +267,7 @@ def starts_from_init(device):
 @check(
     "train",
     "draws its shuffles from the generator: same seed, same run; another seed, another run",
+    points=2,
     examples=st.just(TARGET_DEVICE),
 )
 def reproducible_shuffles(device):
@@ -287,6 +292,7 @@ def reproducible_shuffles(device):
 @check(
     "train",
     "returns w (D,), b (), history (list of floats) in X's dtype, and leaves X and y unchanged",
+    points=1,
     examples=st.tuples(st.sampled_from([torch.float32, torch.float64]), st.just(TARGET_DEVICE)),
     max_examples=4,
 )
@@ -307,6 +313,7 @@ def keeps_contract(example):
 @check(
     "train",
     "matches the reference solution on repeated rows with momentum and a schedule",
+    points=1,
     uses_reference=True,
     examples=st.just(TARGET_DEVICE),
 )

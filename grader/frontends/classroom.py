@@ -274,7 +274,7 @@ def grade_class(
     """Grade every student of `class_dir` (or of `roster`, its `discover`) on `jobs` warm workers;
     return one row per student, and write grades.csv whatever happened to any one of them."""
     students = (roster or discover(class_dir)).students
-    load_rubric(settings.rubric, check_ids=[c.id for c in checks_for()])
+    load_rubric(settings.rubric)
     _remove_stale(settings.out)
     done: dict[str, dict] = {}
     todo = []
