@@ -243,7 +243,7 @@ def cmd_rubric(args: argparse.Namespace, console: Console) -> int:
     rubric, overridden = load_rubric(args.rubric), read_overrides(args.rubric)
     table = Table(title=f"rubric: {sum(e.points for e in rubric.values()):g} points", title_justify="left")
     for column in ("check", "points", "visibility", "title"):
-        table.add_column(column, justify="right" if column == "points" else "left")
+        table.add_column(column, justify="right" if column == "points" else "left", no_wrap=column != "title")
     for check in checks_for():
         entry, mark = rubric[check.id], " *" if check.id in overridden else ""
         table.add_row(check.id, f"{entry.points:g}{mark}", entry.visibility, check.title)
