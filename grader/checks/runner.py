@@ -18,7 +18,7 @@ from grader import DEFAULT_SEED
 from grader.checks.example_store import hypothesis_settings, recorded_examples, to_device
 from grader.checks.expect import value_of
 from grader.checks.model import Check, Failure, NotImplementedYet, Outcome, Raw, Unrecoverable
-from grader.sandbox.protocol import Call, Submission
+from grader.sandbox.protocol import Call, Submission, exact_float32
 from grader.text import quoted
 
 
@@ -105,6 +105,8 @@ def run_check(
 ) -> Outcome:
     """Judge one check. With `isolate`, the other steps' functions are the reference ones."""
     start = time.perf_counter()
+    if device.startswith("cuda"):
+        exact_float32()  # no TF32 in float32 submissions run in-process
     step = check_.step if isolate else None
     examples = [to_device(e, device) for e in recorded_examples(check_, seed_)]
     verdicts = _drive([check_.body(e) for e in examples], submission, step)

@@ -20,8 +20,6 @@ import textwrap
 from collections.abc import MutableMapping
 from typing import Any
 
-import torch
-
 from grader import reference
 from grader.checks.model import Check, Outcome, checks_for
 from grader.checks.runner import run_check
@@ -89,8 +87,6 @@ def check_step(
         raise AssertionError(
             f"{step}: no function named {', '.join(missing)} here: run the cell that defines it, then this cell again."
         )
-    if device.startswith("cuda"):
-        torch.set_float32_matmul_precision("highest")  # no TF32 in float32 submissions
     submission = InProcessSubmission(NamespaceModule(namespace))
     chatter = io.StringIO()  # the submission's prints and hypothesis' reports stay out of the feedback
     with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):

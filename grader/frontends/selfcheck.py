@@ -7,8 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from grader import reference
 from grader.checks.model import Check, Outcome, checks_for
 from grader.checks.runner import run_check
@@ -43,8 +41,6 @@ class StepSummary:
     outcomes: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
 
     def run(self, check: Check, submission, *, device: str = "cpu") -> Outcome:
-        if device.startswith("cuda"):
-            torch.set_float32_matmul_precision("highest")  # no TF32 in float32 submissions
         outcome = run_check(check, submission, isolate=reference.available(), device=device)
         self.outcomes[check.step].append(outcome)
         return outcome

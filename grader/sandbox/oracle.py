@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import isolation, wire
-from grader.sandbox.protocol import MAX_ITEMS, GenState, replace_tensors, tensors_in
+from grader.sandbox.protocol import MAX_ITEMS, GenState, exact_float32, replace_tensors, tensors_in
 
 Helpers = Callable[[str], Mapping[str, Callable]]
 """`helpers(step)`: the functions that stand in for a submission's other steps while `step` is checked."""
@@ -113,7 +113,7 @@ def _serve(ctl: socket.socket, helpers: Helpers, max_bytes: int, parent: int) ->
     os.closerange(3, ctl.fileno())
     os.closerange(ctl.fileno() + 1, 1 << 16)
     torch.set_num_threads(1)
-    torch.set_float32_matmul_precision("highest")  # as in a worker: no TF32
+    exact_float32()  # as in a worker
     connections: dict[socket.socket, str] = {}
     while True:
         for sock in select.select([ctl, *connections], [], [])[0]:

@@ -185,6 +185,11 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.equal(a, b)) or bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
 
 
+def exact_float32() -> None:
+    """No TF32: float32 matmuls stay float32-exact, alike in a worker, the reference process and in-process."""
+    torch.set_float32_matmul_precision("highest")
+
+
 def execute(
     namespace: dict[str, Any], calls: Sequence[Call], generators: dict[str, torch.Generator] | None = None
 ) -> list[Result]:

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import oracle, proxy, wire
-from grader.sandbox.protocol import Call, execute, global_names
+from grader.sandbox.protocol import Call, exact_float32, execute, global_names
 
 SALT_BYTES = 16
 ID_BYTES = 16
@@ -84,7 +84,7 @@ def _as_in_a_worker() -> Iterator[None]:
     """Torch's settings as in a worker and the reference process, so answers match bit for bit."""
     threads, precision = torch.get_num_threads(), torch.get_float32_matmul_precision()
     torch.set_num_threads(1)
-    torch.set_float32_matmul_precision("highest")
+    exact_float32()
     try:
         yield
     finally:

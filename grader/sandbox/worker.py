@@ -43,7 +43,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import isolation, proxy, rehearsal, wire
-from grader.sandbox.protocol import Result, execute, tensors_in
+from grader.sandbox.protocol import Result, exact_float32, execute, tensors_in
 
 WORK_DIR = "/tmp"
 
@@ -276,7 +276,7 @@ def _worker(
         _send(sock, {"op": "ready", "import_error": f"the sandbox could not be set up: {exc}", "out": ""})
         return 71
     torch.set_num_threads(1)
-    torch.set_float32_matmul_precision("highest")  # no TF32: float32 results stay float32-exact
+    exact_float32()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
