@@ -32,33 +32,47 @@ def torch_lrs(make_scheduler, lr0: float, steps: int) -> list[float]:
     return lrs
 
 
+_lr_scheduler = torch.optim.lr_scheduler
 SCHEDULES = {
-    # name: (strategy of args without t, torch oracle, clamp after `total`?, closed form used for diagnoses)
+    # name: (strategy of args without t, torch's scheduler for them, closed form used for diagnoses)
     "exponential_decay": (
         st.tuples(rates, factors),
-        lambda lr0, gamma: torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), lr0, HORIZON + 1),
+        lambda o, lr0, gamma: _lr_scheduler.ExponentialLR(o, gamma),
         lambda lr0, gamma, t: lr0 * gamma**t,
     ),
     "step_decay": (
         st.tuples(rates, factors, st.integers(1, 5)),
-        lambda lr0, gamma, size: torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, size, gamma), lr0, HORIZON + 1),
+        lambda o, lr0, gamma, size: _lr_scheduler.StepLR(o, size, gamma),
         lambda lr0, gamma, size, t: lr0 * gamma ** (t // size),
     ),
     "linear_decay": (
         st.tuples(rates, factors, totals).map(lambda a: (a[0], a[0] * a[1] * 0.9, a[2])),
-        lambda lr0, end, total: torch_lrs(
-            lambda o: torch.optim.lr_scheduler.LinearLR(o, 1.0, end / lr0, total), lr0, total + 1
-        ),
+        lambda o, lr0, end, total: _lr_scheduler.LinearLR(o, 1.0, end / lr0, total),
         lambda lr0, end, total, t: lr0 + (end - lr0) * t / total,
     ),
     "cosine_decay": (
         st.tuples(rates, factors, totals).map(lambda a: (a[0], a[0] * a[1] * 0.9, a[2])),
-        lambda lr0, lr_min, total: torch_lrs(
-            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, total, lr_min), lr0, total + 1
-        ),
+        lambda o, lr0, lr_min, total: _lr_scheduler.CosineAnnealingLR(o, total, lr_min),
         lambda lr0, lr_min, total, t: lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / total)) / 2,
     ),
 }
+ENDING = ("linear_decay", "cosine_decay")
+"""The schedules that end after `total` epochs (their third argument) and stay at their end value."""
+
+
+def torch_schedule(fn: str, args: tuple, steps: int) -> list[float]:
+    """What torch's scheduler for `fn(*args, t)` gives at t = 0 .. steps − 1; a schedule that ends
+    stays at its end value after `total` (where torch's cosine would climb back)."""
+    make = SCHEDULES[fn][1]
+    if fn not in ENDING:
+        return torch_lrs(lambda o: make(o, *args), args[0], steps)
+    lrs = torch_lrs(lambda o: make(o, *args), args[0], min(steps, args[2] + 1))
+    return (lrs + [lrs[-1]] * steps)[:steps]
+
+
+def _oracle(fn: str, args: tuple) -> list[float]:
+    """torch's learning rates as checked: for t = 0 .. total, or 0 .. HORIZON for a schedule that does not end."""
+    return torch_schedule(fn, args, args[2] + 1 if fn in ENDING else HORIZON + 1)
 
 
 def _numbers(got: list, fn: str) -> list[float]:
@@ -96,10 +110,10 @@ def _diagnose(fn: str, args: tuple, got: list[float], closed_form) -> tuple[str 
 
 
 def _matches_torch(fn: str):
-    strategy, oracle, closed_form = SCHEDULES[fn]
+    strategy, _, closed_form = SCHEDULES[fn]
 
     def body(args):
-        expected = oracle(*args)
+        expected = _oracle(fn, args)
         got = _numbers((yield [Call(fn, (*args, t)) for t in range(len(expected))]), fn)
         if not _close(got, expected):
             diagnosis, hint = _diagnose(fn, args, got, closed_form)

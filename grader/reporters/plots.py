@@ -3,7 +3,7 @@
 `collect(submission)` runs a few plain-data calls on a (sandboxed or in-process) submission,
 with its own functions throughout (no isolation), and computes the trusted counterparts
 itself: the reference `train` (or a torch.optim.SGD oracle loop when the reference is absent),
-the closed forms of torch's LR schedulers, and torch.optim.SGD on a quadratic bowl. Whatever
+torch's LR schedulers (`checks.schedule.torch_schedule`), and torch.optim.SGD on a quadratic bowl. Whatever
 the submission returns, `collect` records plain JSON-able data or an error string; it never raises.
 
 `figures(plot_data)` turns that into matplotlib PNGs as data URIs (Agg backend). A figure is
@@ -143,25 +143,6 @@ def _student_history(result: Result) -> tuple[list[float | None] | None, str | N
     return history, None
 
 
-def _schedule_closed_forms() -> dict[str, list[float]]:
-    """torch's schedulers for t = 0 .. SCHEDULE_T − 1 (linear and cosine hold their end value after `total`)."""
-    from grader.checks.schedule import torch_lrs
-
-    optim = torch.optim.lr_scheduler
-    e_lr0, e_gamma = SCHEDULE_ARGS["exponential_decay"]
-    s_lr0, s_gamma, s_size = SCHEDULE_ARGS["step_decay"]
-    l_lr0, l_end, l_total = SCHEDULE_ARGS["linear_decay"]
-    c_lr0, c_min, c_total = SCHEDULE_ARGS["cosine_decay"]
-    linear = torch_lrs(lambda o: optim.LinearLR(o, 1.0, l_end / l_lr0, l_total), l_lr0, l_total + 1)
-    cosine = torch_lrs(lambda o: optim.CosineAnnealingLR(o, c_total, c_min), c_lr0, c_total + 1)
-    return {
-        "exponential_decay": torch_lrs(lambda o: optim.ExponentialLR(o, e_gamma), e_lr0, SCHEDULE_T),
-        "step_decay": torch_lrs(lambda o: optim.StepLR(o, s_size, s_gamma), s_lr0, SCHEDULE_T),
-        "linear_decay": (linear + [linear[-1]] * SCHEDULE_T)[:SCHEDULE_T],
-        "cosine_decay": (cosine + [cosine[-1]] * SCHEDULE_T)[:SCHEDULE_T],
-    }
-
-
 def _bowl_loss(p: torch.Tensor) -> float:
     a, c = BOWL
     return float(0.5 * (a * p[0] ** 2 + c * p[1] ** 2))
@@ -258,9 +239,11 @@ def collect(submission: Submission) -> dict:
         return {"settings": dict(TRAIN), "student": history, "error": error, "reference": _reference_history(X, y)}
 
     def schedules() -> dict:
+        from grader.checks.schedule import torch_schedule  # linear and cosine hold their end value after `total`
+
         calls = [Call(fn, (*args, t)) for fn, args in SCHEDULE_ARGS.items() for t in range(SCHEDULE_T)]
         results = _run(submission, calls)
-        closed = _schedule_closed_forms()
+        closed = {fn: torch_schedule(fn, args, SCHEDULE_T) for fn, args in SCHEDULE_ARGS.items()}
         out = {}
         for i, (fn, args) in enumerate(SCHEDULE_ARGS.items()):
             mine = results[i * SCHEDULE_T : (i + 1) * SCHEDULE_T]
