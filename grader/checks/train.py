@@ -56,6 +56,17 @@ def _full_mse(X, y, w, b) -> float:
     return float(F.mse_loss(X.double().cpu() @ w.double().cpu() + b.double().cpu(), y.double().cpu()))
 
 
+def _mse(inputs: torch.Tensor, targets: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(inputs @ w + b, targets)
+
+
+def sgd_update(params: list, velocities: list | None, inputs, targets, lr: float, beta: float) -> tuple[list, list]:
+    """One torch.optim.SGD update of [w, b] on the mse over (inputs, targets), the gradient by autograd."""
+    leaves = [p.clone().requires_grad_() for p in params]
+    grads = torch.autograd.grad(_mse(inputs, targets, *leaves), leaves)
+    return torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
+
+
 def oracle_run(
     row: torch.Tensor,
     target: float,
@@ -71,19 +82,13 @@ def oracle_run(
     x, t = row.double(), torch.tensor(target, dtype=torch.float64)
     params = [torch.zeros(row.numel(), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
     velocities = None
-
-    def loss(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(x @ w + b, t)
-
     updates = updates_per_epoch or math.ceil(n / batch_size)
     history, before = [], []
     for lr in lrs:
-        before.append(loss(*params).item())
+        before.append(_mse(x, t, *params).item())
         for _ in range(updates):
-            leaves = [p.clone().requires_grad_() for p in params]
-            grads = torch.autograd.grad(loss(*leaves), leaves)
-            params, velocities = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
-        history.append(loss(*params).item())
+            params, velocities = sgd_update(params, velocities, x, t, lr, beta)
+        history.append(_mse(x, t, *params).item())
     return [*params[0].tolist(), params[1].item()], history, before
 
 

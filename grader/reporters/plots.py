@@ -1,10 +1,11 @@
 """Plot data for the feedback page, and the figures drawn from it.
 
 `collect(submission)` runs a few plain-data calls on a (sandboxed or in-process) submission,
-with its own functions throughout (no isolation), and computes the trusted counterparts
-itself: the reference `train` (or a torch.optim.SGD oracle loop when the reference is absent),
-torch's LR schedulers (`checks.schedule.torch_schedule`), and torch.optim.SGD on a quadratic bowl. Whatever
-the submission returns, `collect` records plain JSON-able data or an error string; it never raises.
+with its own functions throughout (no isolation), and computes the trusted counterparts with
+the checks' oracles: the reference `train` (or, when it is absent, a loop of the checks' update
+`checks.train.sgd_update`), torch's LR schedulers (`checks.schedule.torch_schedule`), and
+torch.optim.SGD on a quadratic bowl. Whatever the submission returns, `collect` records plain
+JSON-able data or an error string; it never raises.
 
 `figures(plot_data)` turns that into matplotlib PNGs as data URIs (Agg backend). A figure is
 drawn from its data rounded to 4 significant digits (finer than a 110-dpi figure can show), and
@@ -88,24 +89,17 @@ def _floats(values: Any, limit: int = MAX_POINTS) -> list[float | None] | None:
 
 
 def _reference_history(X: torch.Tensor, y: torch.Tensor) -> list[float]:
-    """The loss history of a correct `train` on (X, y) with the plotted settings."""
+    """The loss history of a correct `train` on (X, y) with the plotted settings: the reference's,
+    or without it an oracle loop (torch.randn/randperm from the generator, the checks' SGD update)."""
     from grader import reference
 
     s = TRAIN
     generator = torch.Generator().manual_seed(s["seed"])
     if reference.available():
-        _, _, history = reference.reference().train(
-            X,
-            y,
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            lr=s["lr"],
-            beta=s["beta"],
-            generator=generator,
-            init_std=s["init_std"],
-        )
+        settings = {k: v for k, v in s.items() if k != "seed"}
+        _, _, history = reference.reference().train(X, y, generator=generator, **settings)
         return [float(h) for h in history]
-    from grader.checks.step import torch_sgd  # the oracle path: torch.randn/randperm, autograd, torch.optim.SGD
+    from grader.checks.train import sgd_update  # a whole train is no check module's to ship: the loop stays here
 
     n, d = X.shape
     params = [torch.randn(d, generator=generator, dtype=X.dtype) * s["init_std"], torch.zeros((), dtype=X.dtype)]
@@ -114,9 +108,7 @@ def _reference_history(X: torch.Tensor, y: torch.Tensor) -> list[float]:
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, s["batch_size"]):
             rows = order[start : start + s["batch_size"]]
-            leaves = [p.clone().requires_grad_() for p in params]
-            grads = torch.autograd.grad(F.mse_loss(X[rows] @ leaves[0] + leaves[1], y[rows]), leaves)
-            params, velocities = torch_sgd(params, grads, s["lr"], momentum=s["beta"], velocities=velocities)
+            params, velocities = sgd_update(params, velocities, X[rows], y[rows], s["lr"], s["beta"])
             params = [p.to(X.dtype) for p in params]
         history.append(float(F.mse_loss(X @ params[0] + params[1], y)))
     return history
