@@ -1,7 +1,7 @@
 """What a check body uses to judge: the one closeness policy, the tensor contract, and readable values.
 
-`is_close` is the only test of closeness (in float64, relative with an absolute slack for
-values near zero); `expect_close` fails with a side-by-side message and names a recognised
+`is_close` is the only test of closeness (relative, with an absolute slack for values near zero;
+tensors in float64, numbers one by one); `expect_close` fails with a side-by-side message and names a recognised
 `Mistake`; `fmt` renders any value briefly and boundedly for a message.
 """
 
@@ -139,16 +139,36 @@ def expect_tensor(got: Any, *, what: str, shape: Sequence[int] | None, like: tor
 
 
 def tolerance(dtype: torch.dtype) -> float:
+    """The relative tolerance of a computation in `dtype`: float32 (or narrower), or float64."""
     return 2e-4 if dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-9
 
 
-def is_close(got: torch.Tensor, expected: torch.Tensor, *, rtol: float, scale: float = 1.0) -> bool:
-    """Close in float64, with absolute slack `rtol * scale` for values near zero."""
-    if got.shape != expected.shape:  # before any copy: `got` may be huge
-        return False
-    got64 = got.detach().to("cpu", torch.float64)
-    expected64 = expected.detach().to("cpu", torch.float64)
-    return bool(torch.allclose(got64, expected64, rtol=rtol, atol=rtol * max(scale, 1e-12), equal_nan=True))
+def is_close(
+    got: torch.Tensor | float | Sequence[float],
+    expected: torch.Tensor | float | Sequence[float],
+    *,
+    rtol: float,
+    scale: float = 1.0,
+    atol: float | None = None,
+    equal_nan: bool = True,
+) -> bool:
+    """Close within `rtol` relative and `atol` absolute slack (by default `rtol * scale`, for
+    values near zero). Tensors of one shape are compared in float64 as torch.allclose does,
+    |got − expected| ≤ atol + rtol·|expected| (NaN equal to NaN with `equal_nan`); numbers, and
+    lists of numbers of one length, one by one as math.isclose does, |got − expected| ≤
+    max(atol, rtol·max(|got|, |expected|)) (NaN equal to nothing)."""
+    atol = rtol * max(scale, 1e-12) if atol is None else atol
+    if isinstance(got, torch.Tensor):
+        if got.shape != expected.shape:  # before any copy: `got` may be huge
+            return False
+        got64 = got.detach().to("cpu", torch.float64)
+        expected64 = expected.detach().to("cpu", torch.float64)
+        return bool(torch.allclose(got64, expected64, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    if isinstance(got, (int, float)):
+        got, expected = [got], [expected]
+    return len(got) == len(expected) and all(
+        math.isclose(x, y, rel_tol=rtol, abs_tol=atol) for x, y in zip(got, expected)
+    )
 
 
 def expect_close(

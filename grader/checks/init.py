@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from hypothesis import strategies as st
 from scipy import stats
 
 from grader.checks import strategies as st_
 from grader.checks.example_store import TARGET_DEVICE
-from grader.checks.expect import expect_tensor, fmt
+from grader.checks.expect import expect_tensor, fmt, is_close
 from grader.checks.model import Call, Failure, check, diagnoses
 from grader.sandbox.protocol import Gen
 
@@ -100,7 +98,7 @@ def normality_pvalue(w: torch.Tensor, std: float) -> float:
 
 def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
     sample_std = float(w.double().std())
-    if math.isclose(sample_std, std**2, rel_tol=0.05):
+    if is_close(sample_std, std**2, rtol=0.05, atol=0.0):
         return (
             "std_squared",
             f"Your weights have standard deviation std² = {std**2:g}: multiply by std, not its square.",

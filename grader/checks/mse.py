@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
-from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, tolerance, value_of
+from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
 from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
 MISTAKES = mistakes(
@@ -65,7 +65,7 @@ def loss_properties(example):
         raise Failure(f"mse(preds, preds) should be 0 for preds={fmt(preds)}; got {fmt(same)}.")
     if float(forward) < 0:
         raise Failure(f"mse is negative for preds={fmt(preds)}, targets={fmt(targets)}: {fmt(forward)}.")
-    if not torch.allclose(f64(forward), f64(backward), rtol=tolerance(preds.dtype)):
+    if not is_close(forward, backward, rtol=tolerance(preds.dtype), atol=1e-8, equal_nan=False):
         raise Failure(
             f"mse(p, t) = {fmt(forward)} but mse(t, p) = {fmt(backward)} for p={fmt(preds)}, t={fmt(targets)}."
         )

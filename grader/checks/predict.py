@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
-from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, tolerance, value_of
+from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
 from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
 MISTAKES = mistakes(
@@ -60,7 +60,8 @@ def linear_in_weights(example):
     for value in (first, second, both):
         expect_tensor(value, what="predict", shape=(X.shape[0],), like=X)
     expected = f64(first) + f64(second) - f64(b)
-    if not (f64(both) - expected).abs().le(tolerance(X.dtype) * (_scale(X, w, b) + _scale(X, w2, b))).all():
+    slack = tolerance(X.dtype) * (_scale(X, w, b) + _scale(X, w2, b))
+    if not is_close(both, expected, rtol=0.0, atol=slack, equal_nan=False):
         raise Failure(
             f"predict is not linear in w for X={fmt(X)}, w1={fmt(w)}, w2={fmt(w2)}, b={fmt(b)}: "
             f"predict(w1 + w2) = {fmt(both)}, but predict(w1) + predict(w2) − b = {fmt(expected)}."

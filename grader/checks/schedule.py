@@ -8,7 +8,7 @@ import warnings
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.expect import fmt
+from grader.checks.expect import fmt, is_close
 from grader.checks.model import Call, Failure, check, diagnoses
 
 HORIZON = 12
@@ -87,7 +87,8 @@ def _numbers(got: list, fn: str) -> list[float]:
 
 
 def _close(a: list[float], b: list[float]) -> bool:
-    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(a, b))
+    """Close as learning rates: within 1e-6 relative (float32 arithmetic passes), or 1e-9."""
+    return is_close(a, b, rtol=1e-6, atol=1e-9)
 
 
 HINTS = diagnoses(
@@ -175,7 +176,7 @@ def decreasing_from_lr0(example):
     got = yield calls
     for i, fn in enumerate(args):
         values = _numbers(got[i * HORIZON : (i + 1) * HORIZON], fn)
-        if not math.isclose(values[0], lr0, rel_tol=1e-6):
+        if not is_close(values[0], lr0, rtol=1e-6, atol=0.0):
             raise Failure(
                 f"{fn}{args[fn]} starts at {fmt(values[0])} for t = 0; it should start at lr0 = {fmt(lr0)}.",
                 hint="At t = 0 no decay has happened yet.",

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader.checks.example_store import TARGET_DEVICE
-from grader.checks.expect import expect_tensor, expect_unchanged, fmt, value_of
+from grader.checks.expect import expect_tensor, expect_unchanged, fmt, is_close, value_of
 from grader.checks.model import Call, Failure, Raw, check, diagnoses
 from grader.checks.step import torch_sgd
 from grader.sandbox.protocol import Gen, LrTable
@@ -97,10 +97,6 @@ LRS = [0.05, 0.04, 0.03, 0.02, 0.01]
 """Chosen so no step lands exactly on the optimum (2·lr·(‖x‖² + 1) ≠ 1 for the row above)."""
 
 
-def _close(a: list[float], b: list[float], rtol: float) -> bool:
-    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=rtol, abs_tol=rtol) for x, y in zip(a, b))
-
-
 HINTS = diagnoses(
     "train",
     history_per_batch="Append to history once per epoch (after all its minibatches), not per batch.",
@@ -121,7 +117,7 @@ def _diagnose(got_params, history, beta, scheduled, dtype_tol):
     if len(history) == len(lrs) * math.ceil(ROWS / BATCH):
         return "history_per_batch", HINTS["history_per_batch"]
     params, _, before = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
-    if _close(got_params, params, dtype_tol) and _close(history, before, dtype_tol):
+    if is_close(got_params, params, rtol=dtype_tol) and is_close(history, before, rtol=dtype_tol):
         return "history_before_update", HINTS["history_before_update"]
     variants = {
         "lr_schedule_ignored": (
@@ -138,7 +134,7 @@ def _diagnose(got_params, history, beta, scheduled, dtype_tol):
         ),
     }
     for name, (run, hint) in variants.items():
-        if run and _close(got_params, run[0], dtype_tol):
+        if run and is_close(got_params, run[0], rtol=dtype_tol):
             return name, hint
     return None, None
 
@@ -166,7 +162,7 @@ def matches_torch_sgd_on_repeated_rows(example):
     params, expected_history, _ = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
     got_params = [*w.double().cpu().tolist(), float(b)]
     tol = 1e-9 if dtype == torch.float64 else 1e-4
-    if _close(got_params, params, tol) and _close(history, expected_history, tol):
+    if is_close(got_params, params, rtol=tol) and is_close(history, expected_history, rtol=tol):
         return
     diagnosis, hint = _diagnose(got_params, history, beta, scheduled, tol)
     raise Failure(
@@ -232,7 +228,7 @@ def converges_to_least_squares(example):
             f"fit is {fmt(solution)} (history ends {fmt(history[-3:])})."
         )
     final = _full_mse(X, y, w, b)
-    if not math.isclose(history[-1], final, rel_tol=1e-4, abs_tol=1e-7):
+    if not is_close(history[-1], final, rtol=1e-4, atol=1e-7):
         raise Failure(
             f"history[-1] = {history[-1]:.6g}, but the mse of the returned model on the full data is "
             f"{final:.6g}: record the full-data mse after each epoch."
@@ -341,8 +337,8 @@ def matches_reference(device):
         init_std=0.0,
     )
     if not (
-        _close(w.double().cpu().tolist() + [float(b)], rw.tolist() + [float(rb)], 1e-9)
-        and _close(history, rhistory, 1e-9)
+        is_close(w.double().cpu().tolist() + [float(b)], rw.tolist() + [float(rb)], rtol=1e-9)
+        and is_close(history, rhistory, rtol=1e-9)
     ):
         raise Failure(
             f"train on 7 copies of {fmt(ROW)} gives w, b = {fmt(w)}, {fmt(b)} and history {fmt(history)}; "
