@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.checks.model import Failure, Mistake, NotImplementedYet, Unrecoverable
+from grader.checks.model import Failure, Mistake, NotImplementedYet, Unrecoverable, filled
 from grader.sandbox.protocol import Call, Result, Unsupported
 from grader.text import MAX_QUOTE_CHARS, TRUNCATED, bounded, quoted
 
@@ -38,12 +38,14 @@ def value_of(call: Call, result: Result) -> Any:
     return result.value
 
 
+MODIFIED_INPUTS = "… modified its input tensors; return new tensors and leave the inputs alone."
+"""What `expect_unchanged` says, `…` being what was called."""
+
+
 def expect_unchanged(result: Result, what: str, *, diagnosis: str | None = None) -> None:
     """Fail if the call modified any of its input tensors."""
     if result.mutated:
-        raise Failure(
-            f"{what} modified its input tensors; return new tensors and leave the inputs alone.", diagnosis=diagnosis
-        )
+        raise Failure(filled(MODIFIED_INPUTS, what), diagnosis=diagnosis)
 
 
 def fmt(value: Any, limit: int = 6) -> str:

@@ -9,7 +9,7 @@ from scipy import stats
 from grader.checks import strategies as st_
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import expect_tensor, fmt, is_close
-from grader.checks.model import Call, Failure, check, diagnoses
+from grader.checks.model import Call, Failure, check, diagnoses, filled
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6
@@ -99,10 +99,7 @@ def normality_pvalue(w: torch.Tensor, std: float) -> float:
 def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
     sample_std = float(w.double().std())
     if is_close(sample_std, std**2, rtol=0.05, atol=0.0):
-        return (
-            "std_squared",
-            f"Your weights have standard deviation std² = {std**2:g}: multiply by std, not its square.",
-        )
+        return "std_squared", filled(HINTS["std_squared"], f"{std**2:g}")
     if float(stats.kurtosis(w.double().cpu().numpy())) < -0.8:
         return "uniform_init", HINTS["uniform_init"]
     return None, None

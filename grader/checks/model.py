@@ -23,7 +23,19 @@ from hypothesis import strategies as st
 from grader.sandbox.protocol import Call
 from grader.text import MAX_MESSAGE_CHARS, bounded
 
-__all__ = ["Call", "Check", "Failure", "Mistake", "Outcome", "Raw", "check", "checks_for", "diagnoses", "mistakes"]
+__all__ = [
+    "Call",
+    "Check",
+    "Failure",
+    "Mistake",
+    "Outcome",
+    "Raw",
+    "check",
+    "checks_for",
+    "diagnoses",
+    "filled",
+    "mistakes",
+]
 
 CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
 
@@ -56,6 +68,14 @@ def diagnoses(step: str, **messages: str) -> dict[str, str]:
     """Register the mistakes that `step`'s checks can name, as id=message; returns the messages."""
     DIAGNOSES.setdefault(step, {}).update(messages)
     return messages
+
+
+def filled(message: str, *values: object) -> str:
+    """A registered message as the student is told it: each `…` in turn replaced by one of `values`."""
+    parts = message.split("…")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{message!r} has {len(parts) - 1} blanks for {len(values)} values")
+    return "".join(part + str(value) for part, value in zip(parts, values)) + parts[-1]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.expect import fmt, is_close
-from grader.checks.model import Call, Failure, check, diagnoses
+from grader.checks.model import Call, Failure, check, diagnoses, filled
 
 HORIZON = 12
 """Schedules are checked for t = 0 .. HORIZON."""
@@ -93,7 +93,7 @@ def _close(a: list[float], b: list[float]) -> bool:
 
 HINTS = diagnoses(
     "schedule",
-    off_by_one="Your … is off by one epoch: lr(0) must be lr0 (it gives lr(t±1)).",
+    off_by_one="Your … is off by one epoch: lr(0) must be lr0 (it gives lr(t…)).",
     step_decay_every_epoch="Your step_decay decays every epoch; decay once every step_size epochs.",
     linear_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
     cosine_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
@@ -104,7 +104,7 @@ def _diagnose(fn: str, args: tuple, got: list[float], closed_form) -> tuple[str 
     ts = range(len(got))
     for shift in (1, -1):
         if _close(got, [closed_form(*args, max(t + shift, 0)) for t in ts]):
-            return "off_by_one", f"Your {fn} is off by one epoch: lr(0) must be lr0 (it gives lr(t{shift:+d}))."
+            return "off_by_one", filled(HINTS["off_by_one"], fn, f"{shift:+d}")
     if fn == "step_decay" and _close(got, [args[0] * args[1] ** t for t in ts]):
         return "step_decay_every_epoch", HINTS["step_decay_every_epoch"]
     return None, None

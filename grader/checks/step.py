@@ -7,8 +7,17 @@ from hypothesis import strategies as st
 from torch.optim.sgd import sgd
 
 from grader.checks import strategies as st_
-from grader.checks.expect import expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
-from grader.checks.model import Call, Failure, Raw, check, diagnoses
+from grader.checks.expect import (
+    MODIFIED_INPUTS,
+    expect_tensor,
+    expect_unchanged,
+    f64,
+    fmt,
+    is_close,
+    tolerance,
+    value_of,
+)
+from grader.checks.model import Call, Failure, Raw, check, diagnoses, filled
 
 
 def torch_sgd(params, grads, lr: float, *, momentum: float = 0.0, nesterov: bool = False, velocities=None):
@@ -54,7 +63,7 @@ def close_lists(got, expected, dtype, scale_: float) -> bool:
 HINTS = diagnoses(
     "step",
     ascent="You add the gradient: step against it, p − lr·g, to go downhill.",
-    in_place="sgd_step modified its input tensors; return new tensors and leave the inputs alone.",
+    in_place=filled(MODIFIED_INPUTS, "sgd_step"),
 )
 
 
