@@ -34,6 +34,7 @@ GRADER_FILES = (
     "rubric.py",
     "submission.py",
     "text.py",
+    "verdict.py",
     "sandbox/__init__.py",
     "sandbox/protocol.py",
     "sandbox/wire.py",

@@ -26,6 +26,7 @@ from grader.checks.runner import run_check
 from grader.contract import STEPS, functions_of
 from grader.rubric import load_rubric
 from grader.submission import InProcessSubmission
+from grader.verdict import DONE, NOT_STARTED, step_status
 
 
 class NamespaceModule:
@@ -51,13 +52,14 @@ def step_points(step: str, *, hidden: bool = False, rubric_path: str | None = No
 
 def feedback(step: str, outcomes: list[Outcome], *, hidden: bool = False) -> str:
     """One line that sums up the step, then one bullet per failed check ('' when all passed)."""
-    failed = [o for o in outcomes if not o.passed]
-    if not failed:
+    status = step_status(outcomes)
+    if status == DONE:
         return ""
-    kind = "hidden checks" if hidden else "checks"
-    if all(o.not_implemented for o in failed) and len(failed) == len(outcomes):
+    if status == NOT_STARTED:
         names = ", ".join(functions_of(step))
         return f"{step}: not implemented yet: fill in {names} above, then run this cell again."
+    failed = [o for o in outcomes if not o.passed]
+    kind = "hidden checks" if hidden else "checks"
     lines = [f"{step}: {len(failed)} of {len(outcomes)} {kind} failed:"]
     for o in failed:
         if hidden:  # like the Gradescope report: hidden checks show students only their name

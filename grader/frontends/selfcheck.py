@@ -13,6 +13,7 @@ from grader.checks.runner import run_check
 from grader.contract import STEPS
 from grader.rubric import load_rubric
 from grader.submission import InProcessSubmission, SubmissionError, Unloadable, in_process
+from grader.verdict import DONE, NOT_STARTED, step_status
 
 
 def public_checks() -> list[Check]:
@@ -36,7 +37,7 @@ def submission_for(path: str | Path) -> InProcessSubmission | Unloadable:
 
 @dataclass
 class StepSummary:
-    """Collects outcomes and renders one line per step: done, failing or not started."""
+    """Collects outcomes and renders one line per step: its `verdict.step_status` (done, failing or not started)."""
 
     outcomes: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
 
@@ -52,12 +53,12 @@ class StepSummary:
             if not outcomes:
                 continue
             passed = sum(o.passed for o in outcomes)
-            if all(o.not_implemented for o in outcomes if not o.passed) and passed == 0:
-                status, note = "not started", "implement it next"
-            elif passed == len(outcomes):
-                status, note = "done", ""
+            status = step_status(outcomes)
+            if status == NOT_STARTED:
+                note = "implement it next"
+            elif status == DONE:
+                note = ""
             else:
-                status = "failing"
                 first = next(o for o in outcomes if not o.passed)
                 note = first.message.splitlines()[0][:90]
             lines.append(f"  {step:<10} {status:<12} {passed}/{len(outcomes)} checks  {note}".rstrip())

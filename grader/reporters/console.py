@@ -9,23 +9,23 @@ from rich.table import Table
 from grader.contract import STEPS
 from grader.frontends.grade import Report
 from grader.text import for_console
+from grader.verdict import DONE, FAILING, NOT_STARTED, step_status
 
 
 def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
-    """(step, points, max points, status, first line of feedback) for each step."""
+    """(step, points, max points, `verdict.step_status`, first line of feedback) for each step."""
     rows = []
     for step in STEPS:
         graded = [g for g in report.graded if g.check.step == step]
         if not graded:
             continue
-        failed = [g for g in graded if not g.outcome.passed]
-        if not failed:
-            status, note = "passed", ""
-        elif all(g.outcome.not_implemented for g in failed) and len(failed) == len(graded):
-            status, note = "not started", "not implemented yet"
+        status = step_status(g.outcome for g in graded)
+        if status == DONE:
+            note = ""
+        elif status == NOT_STARTED:
+            note = "not implemented yet"
         else:
-            status = "failed"
-            first = failed[0]
+            first = next(g for g in graded if not g.outcome.passed)
             note = first.outcome.hint or (
                 "(a hidden check failed)" if first.entry.hidden else first.outcome.message.splitlines()[0]
             )
@@ -41,7 +41,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
     table.add_column("points", justify="right")
     table.add_column("status")
     table.add_column("feedback", overflow="fold")
-    colours = {"passed": "green", "failed": "red", "not started": "yellow"}
+    colours = {DONE: "green", FAILING: "red", NOT_STARTED: "yellow"}
     for step, points, max_points, status, note in step_rows(report):
         table.add_row(step, f"{points:g}/{max_points:g}", f"[{colours[status]}]{status}[/]", for_console(note))
     console.print(table)
@@ -59,6 +59,6 @@ def print_side_by_side(reports: list[Report], console: Console | None = None) ->
     table.add_column(f"feedback for {for_console(reports[-1].submission)}", overflow="fold")
     rows = [step_rows(r) for r in reports]
     for cells in zip(*rows):
-        points = [f"{'[green]' if c[3] == 'passed' else '[red]'}{c[1]:g}/{c[2]:g}[/]" for c in cells]
+        points = [f"{'[green]' if c[3] == DONE else '[red]'}{c[1]:g}/{c[2]:g}[/]" for c in cells]
         table.add_row(cells[0][0], *points, for_console(cells[-1][4]))
     console.print(table)

@@ -16,6 +16,7 @@ from grader.frontends.grade import Graded, Report, environment
 from grader.reporters.console import step_rows
 from grader.reporters.gradescope import test_output
 from grader.text import MAX_MESSAGE_CHARS, bounded, plain
+from grader.verdict import check_status
 
 CSS = """
 :root { --ok: #2b8a3e; --bad: #c92a2a; --todo: #e67700; --muted: #868e96; --line: #dee2e6; --bg: #f8f9fa; }
@@ -32,7 +33,7 @@ h2 .points { margin-left: auto; font-variant-numeric: tabular-nums; }
 .bar > span { display: block; height: 100%; background: var(--ok); }
 .chip { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 0.78em; font-weight: 600;
         color: #fff; background: var(--muted); white-space: nowrap; }
-.chip.passed { background: var(--ok); } .chip.failed { background: var(--bad); }
+.chip.passed, .chip.done { background: var(--ok); } .chip.failed, .chip.failing { background: var(--bad); }
 .chip.not-started { background: var(--todo); } .chip.hidden { background: #fff; color: var(--muted);
         border: 1px solid var(--muted); }
 table { border-collapse: collapse; width: 100%; }
@@ -86,7 +87,7 @@ def _status_class(status: str) -> str:
 
 def _check_item(graded: Graded) -> str:
     outcome, entry = graded.outcome, graded.entry
-    status = "passed" if outcome.passed else ("not started" if outcome.not_implemented else "failed")
+    status = check_status(outcome)
     hidden = ' <span class="chip hidden">hidden</span>' if entry.hidden else ""
     head = (
         f'<div class="check"><span class="chip {_status_class(status)}">{status}</span>'
