@@ -14,6 +14,7 @@ from grader import DEFAULT_SEED
 from grader.files import launch_for_grading
 from grader.sandbox.launcher import Launch
 from grader.text import for_console
+from grader.verdict import GRADED
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -87,7 +88,7 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         jobs = args.jobs or default_jobs()
         rows = grade_class(Path(args.submission), settings, jobs=jobs, progress=advance, roster=roster)
         bar.update(task, description="graded")
-    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == "graded"), None))
+    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED), None))
     print_class_summary(rows, settings.out, console, roster.skipped)
     from grader.reporters.class_report import terminal_summary, write_class_report
 
@@ -112,14 +113,14 @@ def print_class_summary(rows: Sequence, out: Path, console: Console, skipped: Se
 
     from grader.contract import STEPS
 
-    graded = [r for r in rows if r.status == "graded"]
+    graded = [r for r in rows if r.status == GRADED]
     where = for_console(out / "grades.csv")
     console.print(f"{len(rows)} students, {len(graded)} graded; grades in {where}", soft_wrap=True, highlight=False)
     if graded:
         per_step = "  ".join(f"{s} {mean(r.step_points()[s] for r in graded):.1f}" for s in STEPS)
         console.print(f"mean points per step: {per_step}", soft_wrap=True)
     for row in rows:
-        if row.status != "graded":
+        if row.status != GRADED:
             console.print(
                 f"[yellow]{for_console(row.student)}[/]: {row.status}: {for_console(row.results.get('output', ''))}",
                 soft_wrap=True,

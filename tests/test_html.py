@@ -222,7 +222,8 @@ def fake_class(graded):
     rows = [{"student": f"ok{i}", "results": good} for i in range(3)]
     rows += [{"student": f"bug{i}", "results": bad} for i in range(4)]
     rows.append({"student": "<img src=x onerror=alert(1)>", "results": bad})
-    crashed = {"score": 0.0, "output": "Grading crashed: <worker died>", "tests": [], "extra_data": {"max_score": 80}}
+    crashed = {"score": 0.0, "output": "Grading crashed: <worker died>", "tests": []}
+    crashed["extra_data"] = {"max_score": 80, "status": "crashed"}  # the status is read from here, not from the text
     rows.append({"student": "zed", "results": crashed})
     rows.append(StudentSummary("half", 40.0, 80.0, {"mse": (0.0, 7.0)}, ["train: no_momentum"]))
     return rows

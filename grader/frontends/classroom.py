@@ -5,8 +5,9 @@ holds both), or a file `<student>.py` / `<student>.ipynb`. Entries are looked at
 a symbolic link, FIFO, device or socket gets a "not gradable" row saying what it is; hidden
 entries (".name") and files of other kinds are skipped, each with its reason. For each student,
 `OUT_DIR/students/<student>/results.json` (and feedback.html) are written atomically, and
-`OUT_DIR/grades.csv` gathers them all. A student whose graded file and grading setup are
-unchanged is not graded again unless `force`.
+`OUT_DIR/grades.csv` gathers them all. Each results.json records the row's status (graded, not
+loadable, not gradable, crashed: `grader.verdict`), which grades.csv and the class report read. A
+student whose graded file and grading setup are unchanged is not graded again unless `force`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from grader.rubric import DEFAULT_RUBRIC, load_rubric
 from grader.sandbox.client import Limits
 from grader.submission import NAMES, SubmissionError, decode, read_bytes, refusal
 from grader.text import csv_cell, plain
+from grader.verdict import CRASHED, NOT_GRADABLE, recorded_status, status_of, with_status
 
 SUFFIXES = (".py", ".ipynb")
 STUDENTS = "students"
@@ -150,7 +152,8 @@ def fingerprint(student: Student, settings: Settings, graded: tuple[bytes, Path]
 
 
 def _previous(student: Student, settings: Settings) -> dict | None:
-    """The stored results, when they were made from exactly this submission and setup."""
+    """The stored results, when they were made from exactly this submission and setup (and record
+    the submission's status: an older grader's do not)."""
     if settings.force:
         return None
     try:
@@ -160,7 +163,7 @@ def _previous(student: Student, settings: Settings) -> dict | None:
     same = isinstance(results, dict) and results.get("extra_data", {}).get("fingerprint") == fingerprint(
         student, settings
     )
-    return results if same else None
+    return results if same and recorded_status(results) is not None else None
 
 
 # --- worker processes ------------------------------------------------------------------
@@ -229,13 +232,14 @@ def _record(student: Student, settings: Settings, results: dict, report=None) ->
 def _ungraded(reason: str, settings: Settings, env: dict) -> dict:
     """results.json for a submission that could not be graded at all: zero, with the reason."""
     rubric = load_rubric(settings.rubric)
-    return {
+    results = {
         "score": 0.0,
         "execution_time": 0.0,
         "output": f"Could not grade this submission: {reason}",
         "tests": [],
         "extra_data": {**env, "max_score": round(sum(rubric[c.id].points for c in checks_for()), 4)},
     }
+    return with_status(results, NOT_GRADABLE)
 
 
 # --- the class run -------------------------------------------------------------------------
@@ -250,11 +254,8 @@ class Row:
 
     @property
     def status(self) -> str:
-        """graded; graded, but the submission could not be loaded; or not graded, with why."""
-        output = self.results.get("output", "")
-        if not self.results.get("tests"):
-            return "crashed" if output.startswith("Grading crashed") else "not gradable"
-        return "not loadable" if output.startswith("Could not load") else "graded"
+        """The submission's status, as its results.json records it (`verdict.status_of`)."""
+        return status_of(self.results)
 
     def step_points(self) -> dict[str, float]:
         points = dict.fromkeys(STEPS, 0.0)
@@ -324,6 +325,7 @@ def _not_gradable(student: Student, settings: Settings, reason: str, *, crashed:
     results = _ungraded(reason, settings, environment(settings.device, settings.seed, []))
     if crashed:
         results["output"] = f"Grading crashed: {reason}"
+        with_status(results, CRASHED)
     try:
         _record(student, settings, results)
     except OSError:  # its own files are lost, but not its row in grades.csv

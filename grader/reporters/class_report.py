@@ -2,7 +2,8 @@
 
 It shows how the class scored at each step and how often each diagnosed mistake fired: which
 steps and which misconceptions to teach again. Rows come from `classroom.Row`s (student +
-results.json content), from graded `Report`s, or are `StudentSummary`s already.
+results.json content), from graded `Report`s, or are `StudentSummary`s already; a row's status is
+`grader.verdict`'s, as results.json records it or as the Report has it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.text import for_console
+from grader.verdict import GRADED, status_of, submission_status
 
 
 @dataclass
@@ -35,15 +37,15 @@ class StudentSummary:
     """step → (points, max points)"""
     diagnoses: list[str] = field(default_factory=list)
     """"step: id" where the step is known, else "id"."""
-    status: str = "graded"
-    """graded, not loadable, not gradable, crashed"""
+    status: str = GRADED
+    """A `verdict` submission status: graded, not loadable, not gradable, crashed."""
     problem: str = ""
     hints: dict[str, str] = field(default_factory=dict)
     """diagnosis → the hint students saw for it, where known."""
 
     @property
     def graded(self) -> bool:
-        return self.status == "graded"
+        return self.status == GRADED
 
 
 # --- the diagnosis catalogue --------------------------------------------------------------------
@@ -73,14 +75,11 @@ def _message(key: str, hints: dict[str, str]) -> str:
 
 
 def summary_from_results(student: str, results: dict, status: str | None = None) -> StudentSummary:
-    """A student's summary from the content of their results.json."""
+    """A student's summary from the content of their results.json; its status is the one recorded there
+    (`verdict.status_of`) unless `status` is given."""
     tests = results.get("tests") or []
     output = str(results.get("output") or "")
-    if status is None:
-        if not tests:
-            status = "crashed" if output.startswith("Grading crashed") else "not gradable"
-        else:
-            status = "not loadable" if output.startswith("Could not load") else "graded"
+    status = status or status_of(results)
     steps: dict[str, list[float]] = {}
     for test in tests:
         tags = test.get("tags") or ["?"]
@@ -101,7 +100,7 @@ def summary_from_results(student: str, results: dict, status: str | None = None)
         steps={s: (points, top) for s, (points, top) in steps.items()},
         diagnoses=diagnoses,
         status=status,
-        problem="" if status == "graded" else output,
+        problem="" if status == GRADED else output,
     )
 
 
@@ -125,7 +124,7 @@ def summary_from_report(report: Any, student: str | None = None) -> StudentSumma
         max=report.max_score,
         steps=steps,
         diagnoses=diagnoses,
-        status="not loadable" if report.load_error else "graded",
+        status=submission_status(report),
         problem=f"Could not load the submission: {report.load_error}" if report.load_error else "",
         hints=hints,
     )

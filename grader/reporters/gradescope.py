@@ -1,4 +1,5 @@
-"""Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+"""Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/); its
+extra_data records the submission's `grader.verdict` status."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from grader.files import write_atomically
 from grader.frontends.grade import Graded, Report, environment
+from grader.verdict import submission_status, with_status
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 
@@ -22,9 +24,10 @@ def test_output(graded: Graded) -> str:
 
 
 def results(report: Report) -> dict:
-    """The results.json document; identical for identical inputs, apart from execution_time."""
+    """The results.json document, with the submission's status; identical for identical inputs, apart
+    from execution_time."""
     output = f"Could not load your submission: {report.load_error}" if report.load_error else ""
-    return {
+    document = {
         "score": round(report.score, 4),
         "execution_time": round(report.seconds, 3),
         "output": output,
@@ -48,6 +51,7 @@ def results(report: Report) -> dict:
             "submission_output": report.output,
         },
     }
+    return with_status(document, submission_status(report))
 
 
 def write_results(report: Report, path: str | Path) -> None:
