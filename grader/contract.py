@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 STEPS: tuple[str, ...] = (
     "init",
@@ -19,8 +19,7 @@ STEPS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     """A contract function: its step, and the parameters the checks call it with."""
 
     step: str
