@@ -239,14 +239,15 @@ def cmd_rubric(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from grader.checks.model import checks_for
-    from grader.rubric import load_rubric, read_overrides
+    from grader.rubric import load_rubric
 
-    rubric, overridden = load_rubric(args.rubric), read_overrides(args.rubric)
+    rubric = load_rubric(args.rubric)
     table = Table(title=f"rubric: {sum(e.points for e in rubric.values()):g} points", title_justify="left")
     for column in ("check", "points", "visibility", "title"):
         table.add_column(column, justify="right" if column == "points" else "left", no_wrap=column != "title")
     for check in checks_for():
-        entry, mark = rubric[check.id], " *" if check.id in overridden else ""
+        entry = rubric[check.id]
+        mark = " *" if entry.overridden else ""
         table.add_row(check.id, f"{entry.points:g}{mark}", entry.visibility, check.title)
     console.print(table)
     console.print("* overridden by the rubric file; the others are the checks' own defaults")

@@ -4,17 +4,19 @@ A check passed, failed or is not started (its function still raises NotImplement
 done, failing or not started. A submission is graded, not loadable (its checks ran, but it would not load),
 not gradable (no check ran) or crashed (grading itself broke). results.json carries the
 submission's status in `extra_data["status"]`; readers take it from there, never from the text.
-It imports nothing of grader at run time: the student release ships it with the self-check.
+It imports nothing of grader when imported: the student release ships it with the self-check.
+Which checks are public and which hidden is decided here too, from the rubric (`select_checks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from grader.checks.model import Outcome
+    from grader.checks.model import Check, Outcome
     from grader.frontends.grade import Report
+    from grader.rubric import Entry
 
 PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
 """A check's status."""
@@ -23,6 +25,15 @@ DONE, FAILING = "done", "failing"
 GRADED, NOT_LOADABLE, NOT_GRADABLE, CRASHED = "graded", "not loadable", "not gradable", "crashed"
 """A submission's status."""
 SUBMISSION_STATUSES = (GRADED, NOT_LOADABLE, NOT_GRADABLE, CRASHED)
+
+
+def select_checks(
+    rubric: Mapping[str, Entry], steps: Iterable[str] | None = None, *, hidden: bool = False
+) -> list[Check]:
+    """The registered checks of `steps` (every step by default) that `rubric` makes public, or hidden."""
+    from grader.checks.model import checks_for
+
+    return [c for c in checks_for(steps) if rubric[c.id].hidden == hidden]
 
 
 def check_status(outcome: Outcome) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from grader import reference
-from grader.builders.release import ReleaseError, build_release, public_rubric, strip_checks
+from grader.builders.release import ReleaseError, build_release, public_rubric
+from grader.checks.model import HIDDEN_PACKAGE, check, checks_for
 from grader.frontends.selfcheck import public_checks
 from grader.rubric import load_rubric
 
@@ -136,19 +137,23 @@ def test_plain_pytest_self_checks(release: Path, tmp_path: Path) -> None:
     assert re.search(r"^\s+train\s+done\s+\d+/\d+ checks", output, re.M), output
 
 
-def test_strip_checks_cuts_decorated_checks_only() -> None:
-    source = (ROOT / "grader" / "checks" / "mse.py").read_text()
-    text, cut, kept = strip_checks(source, {"mse.loss_properties"})
-    assert cut == {"mse.matches_reference", "mse.loss_properties"}
-    assert kept == {"mse.matches_mse_loss", "mse.keeps_contract"}
-    assert "def matches_reference" not in text and "def loss_properties" not in text and "MISTAKES = mistakes(" in text
-    assert "\n\n\n\n" not in text
+def test_release_is_a_filter_over_files(release: Path) -> None:
+    """The release's check modules are the kit's, byte for byte, less grader/checks/hidden/."""
+    kit = {p.name: p.read_bytes() for p in (ROOT / "grader" / "checks").glob("*.py")}
+    assert {p.name: p.read_bytes() for p in (release / "grader" / "checks").glob("*.py")} == kit
+    assert not (release / "grader" / "checks" / "hidden").exists()
+    assert {c.body.__module__.rsplit(".", 1)[0] for c in checks_for() if c.hidden} == {HIDDEN_PACKAGE}
+
+
+def test_a_hidden_check_outside_hidden_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"declare it in grader/checks/hidden/mse\.py"):
+        check("mse", "a secret", points=1, hidden=True)(lambda _: None)
 
 
 def test_public_rubric_keeps_comments_and_other_overrides() -> None:
     text = (ROOT / "grader" / "rubric.toml").read_text()
     text += '"mse.keeps_contract" = { points = 3 }\n"step.keeps_contract" = { visibility = "hidden", points = 0 }\n'
-    filtered = public_rubric(text, {"mse.keeps_contract"})
+    filtered = public_rubric(text, tomllib.loads(text), {"mse.keeps_contract"})
     assert filtered.startswith("#") and "mse.keeps_contract" not in filtered
     assert tomllib.loads(filtered) == {"step.keeps_contract": {"visibility": "hidden", "points": 0}}
 

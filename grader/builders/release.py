@@ -8,13 +8,12 @@
     requirements.txt         `pip install -r requirements.txt`
     README.md                what to do, for students
     lessons/                 the lesson notebooks and lesson_support.py
-    grader/                  only what the public checks need: hidden checks are cut out of the
-                             check modules (by AST), and rubric.toml keeps only their overrides
+    grader/                  only what the public checks need: grader/checks/ without hidden/, and
+                             rubric.toml with only the public checks' overrides
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shutil
@@ -39,7 +38,7 @@ GRADER_FILES = (
     "sandbox/protocol.py",
     "sandbox/wire.py",
 )
-"""Copied as they are; grader/checks/*.py are copied with the hidden checks cut out."""
+"""Copied as they are, with grader/checks/*.py (the public checks; grader/checks/hidden/ stays behind)."""
 EXERCISE_FILES = ("sgd.py", "sgd.ipynb", "conftest.py", "test_sgd.py")
 """Copied from exercises/ when present (sgd.ipynb is optional)."""
 REQUIREMENTS = ("numpy", "torch", "pytest", "hypothesis", "scipy", "rich")
@@ -56,65 +55,13 @@ class ReleaseError(Exception):
     """The release cannot be written; the message is one line for the instructor."""
 
 
-# --- cutting hidden checks out of the check modules ----------------------------------
+# --- the rubric and the other files --------------------------------------------------
 
 
-def _check_decorator(node: ast.FunctionDef) -> ast.Call | None:
-    """The `@check(...)` decorator of a function, if it has one."""
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call):
-            func = decorator.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if name == "check":
-                return decorator
-    return None
-
-
-def _uses_reference(decorator: ast.Call) -> bool:
-    """Whether `@check(..., uses_reference=...)` says True; anything but a literal False counts as True."""
-    for keyword in decorator.keywords:
-        if keyword.arg == "uses_reference":
-            return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
-    return False
-
-
-def strip_checks(source: str, hidden: set[str]) -> tuple[str, set[str], set[str]]:
-    """Cut every `@check` function that uses the reference, or whose id is in `hidden`, out of `source`.
-
-    Returns (new source, ids of the cut checks, ids of the kept checks). Comments and
-    formatting of everything else are kept line for line."""
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    cut: set[str] = set()
-    kept: set[str] = set()
-    spans = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        decorator = _check_decorator(node)
-        if decorator is None:
-            continue
-        step = decorator.args[0] if decorator.args else None
-        if not (isinstance(step, ast.Constant) and isinstance(step.value, str)):
-            raise ReleaseError(f"cannot tell the step of check {node.name} (line {node.lineno})")
-        check_id = f"{step.value}.{node.name}"
-        if _uses_reference(decorator) or check_id in hidden:
-            cut.add(check_id)
-            start = min(d.lineno for d in node.decorator_list)
-            spans.append((start - 1, node.end_lineno))
-        else:
-            kept.add(check_id)
-    for start, end in reversed(spans):
-        del lines[start:end]
-    text = re.sub(r"\n{4,}", "\n\n\n", "".join(lines)).rstrip("\n") + "\n"
-    compile(text, "<stripped checks>", "exec")
-    return text, cut, kept
-
-
-def public_rubric(text: str, drop: set[str]) -> str:
-    """The rubric file's header comment and its overrides, without those of the checks in `drop`."""
+def public_rubric(text: str, overrides: dict[str, dict], drop: set[str]) -> str:
+    """The rubric file's comments and its `overrides` (parsed from `text`), less those of the checks in `drop`."""
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
-    kept = {key: entry for key, entry in tomllib.loads(text).items() if key not in drop}
+    kept = {key: entry for key, entry in overrides.items() if key not in drop}
     entries = [
         f"{json.dumps(key)} = {{ {', '.join(f'{k} = {json.dumps(v)}' for k, v in entry.items())} }}\n"
         for key, entry in kept.items()
@@ -123,9 +70,6 @@ def public_rubric(text: str, drop: set[str]) -> str:
     if tomllib.loads(result) != kept:
         raise ReleaseError("rubric.toml could not be written back for the release")
     return result
-
-
-# --- the other files ------------------------------------------------------------------
 
 
 def requirements(pyproject: Path = KIT / "pyproject.toml") -> str:
@@ -210,33 +154,29 @@ def _prepare(out: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def _release_rubric(path: Path) -> str:
+    """The release's rubric.toml: the kit's, checked against the registry, less the hidden checks' overrides."""
+    from grader.checks.model import checks_for
+    from grader.rubric import apply_overrides, parse_overrides, read_rubric_text
+
+    text = read_rubric_text(path)
+    overrides = parse_overrides(text, path)
+    apply_overrides(overrides, path)
+    return public_rubric(text, overrides, {c.id for c in checks_for() if c.hidden})
+
+
 def build_release(out: str | Path, *, force: bool = False, kit: Path = KIT) -> Path:
     """Write the student release to `out` (absent or empty; with `force`, a previous release is replaced)."""
     out = Path(out)
     exercises, grader = kit / "exercises", kit / "grader"
-    from grader.rubric import load_rubric
-
-    rubric_text = (grader / "rubric.toml").read_text()
-    hidden = {key for key, entry in load_rubric(grader / "rubric.toml").items() if entry.hidden}
-    checks: dict[str, str] = {}
-    cut_all: set[str] = set()
-    for module in sorted((grader / "checks").glob("*.py")):
-        checks[module.name], cut, _ = strip_checks(module.read_text(), hidden)
-        cut_all |= cut
-    missed = hidden - cut_all
-    if missed:
-        raise ReleaseError(
-            f"hidden checks {sorted(missed)} are not @check functions in grader/checks/: cannot cut them"
-        )
-    rubric = public_rubric(rubric_text, cut_all)
-
+    rubric = _release_rubric(grader / "rubric.toml")
     _prepare(out, force)
-    (out / "grader" / "checks").mkdir(parents=True)
     for name in GRADER_FILES:
         (out / "grader" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(grader / name, out / "grader" / name)
-    for name, text in checks.items():
-        (out / "grader" / "checks" / name).write_text(text)
+    (out / "grader" / "checks").mkdir()
+    for module in sorted((grader / "checks").glob("*.py")):
+        shutil.copy2(module, out / "grader" / "checks" / module.name)
     (out / "grader" / "rubric.toml").write_text(rubric)
 
     for name in EXERCISE_FILES:

@@ -136,6 +136,8 @@ class Outcome:
 
 
 REGISTRY: list[Check] = []
+HIDDEN_PACKAGE = "grader.checks.hidden"
+"""Where hidden checks are declared: the student release is the kit without this package."""
 
 
 def check(
@@ -149,10 +151,16 @@ def check(
     uses_reference: bool = False,
 ) -> Callable[[CheckBody], CheckBody]:
     """Register a check of `step`, worth `points` by default (rubric.toml may override them and
-    the visibility). A check that uses the reference is hidden: students can never run it. With
-    `examples=None` the body runs once with `None`."""
+    the visibility). A hidden check, and every check that uses the reference, lives in
+    grader/checks/hidden/, which the student release leaves out. With `examples=None` the body
+    runs once with `None`."""
 
     def register(body: CheckBody) -> CheckBody:
+        if (hidden or uses_reference) and not body.__module__.startswith(HIDDEN_PACKAGE):
+            raise TypeError(
+                f"{step}.{body.__name__} is hidden: declare it in grader/checks/hidden/{step}.py, "
+                "the folder the student release leaves out"
+            )
         REGISTRY.append(
             Check(
                 step=step,
@@ -171,13 +179,13 @@ def check(
     return register
 
 
-def checks_for(steps: Iterable[str] | None = None, *, include_reference: bool = True) -> list[Check]:
-    """Registered checks, in step order, optionally only some steps or only public-safe ones."""
+def checks_for(steps: Iterable[str] | None = None) -> list[Check]:
+    """Registered checks, in step order, optionally of some steps only."""
     from grader import checks as _  # noqa: F401 - importing registers every step's checks
     from grader.contract import STEPS
 
     wanted = set(steps) if steps is not None else set(STEPS)
-    chosen = [c for c in REGISTRY if c.step in wanted and (include_reference or not c.uses_reference)]
+    chosen = [c for c in REGISTRY if c.step in wanted]
     return sorted(chosen, key=lambda c: STEPS.index(c.step))
 
 

@@ -21,6 +21,7 @@ from grader.rubric import Entry, load_rubric
 from grader.sandbox.client import Limits, Sandbox
 from grader.sandbox.launcher import Launch
 from grader.submission import Unloadable
+from grader.verdict import select_checks
 
 
 @dataclass
@@ -92,10 +93,8 @@ def grade_source(
 ) -> Report:
     """Run every check on one submission's source inside `sandbox`."""
     start = time.perf_counter()
-    checks = checks_for(include_reference=not public_only)
     rubric = load_rubric(rubric_path)
-    if public_only:
-        checks = [c for c in checks if not rubric[c.id].hidden]
+    checks = select_checks(rubric) if public_only else checks_for()
     problem = syntax_error(source, name)
     submission = Unloadable(problem) if problem else sandbox.submission(source, reference.helpers, reference.own)
     graded = []

@@ -21,12 +21,12 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from grader import reference
-from grader.checks.model import Check, Outcome, checks_for
+from grader.checks.model import Check, Outcome
 from grader.checks.runner import run_check
 from grader.contract import STEPS, functions_of
 from grader.rubric import load_rubric
 from grader.submission import InProcessSubmission
-from grader.verdict import DONE, NOT_STARTED, step_status
+from grader.verdict import DONE, NOT_STARTED, select_checks, step_status
 
 
 class NamespaceModule:
@@ -40,14 +40,13 @@ def step_checks(step: str, *, hidden: bool = False, rubric_path: str | None = No
     """The checks of `step` that are public (hidden=False) or hidden (hidden=True) in the rubric."""
     if step not in STEPS:
         raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
-    rubric = load_rubric(rubric_path)
-    return [c for c in checks_for([step]) if rubric[c.id].hidden == hidden]
+    return select_checks(load_rubric(rubric_path), [step], hidden=hidden)
 
 
 def step_points(step: str, *, hidden: bool = False, rubric_path: str | None = None) -> float:
     """The rubric points of the public (or hidden) checks of `step`."""
     rubric = load_rubric(rubric_path)
-    return sum(rubric[c.id].points for c in step_checks(step, hidden=hidden, rubric_path=rubric_path))
+    return sum(rubric[c.id].points for c in select_checks(rubric, [step], hidden=hidden))
 
 
 def feedback(step: str, outcomes: list[Outcome], *, hidden: bool = False) -> str:

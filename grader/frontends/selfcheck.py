@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import reference
-from grader.checks.model import Check, Outcome, checks_for
+from grader.checks.model import Check, Outcome
 from grader.checks.runner import run_check
 from grader.contract import STEPS
 from grader.rubric import load_rubric
 from grader.submission import InProcessSubmission, SubmissionError, Unloadable, in_process
-from grader.verdict import DONE, NOT_STARTED, step_status
+from grader.verdict import DONE, NOT_STARTED, select_checks, step_status
 
 
 def public_checks() -> list[Check]:
-    """The checks students may run themselves: public in the rubric, and free of the reference."""
-    rubric = load_rubric()
-    return [c for c in checks_for() if not c.uses_reference and not rubric[c.id].hidden]
+    """The checks students may run themselves: those public in the rubric (never one using the reference)."""
+    return select_checks(load_rubric())
 
 
 def submission_for(path: str | Path) -> InProcessSubmission | Unloadable:
