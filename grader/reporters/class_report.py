@@ -12,7 +12,6 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from rich.table import Table
 from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
+from grader.reporters.page import escaped, page, png
 from grader.text import for_console
 from grader.verdict import GRADED, status_of, submission_status
 
@@ -193,18 +193,6 @@ def diagnosis_counts(rows: Iterable[Any]) -> list[tuple[str, int, str]]:
 # --- the page ---------------------------------------------------------------------------------
 
 
-def _png(fig: Any) -> str:
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _figures(summaries: Sequence[StudentSummary]) -> dict[str, str]:
     import matplotlib
 
@@ -234,7 +222,7 @@ def _figures(summaries: Sequence[StudentSummary]) -> dict[str, str]:
         ax.set_title("Points per step", fontsize=10)
         ax.legend(loc="lower right", fontsize=8, ncols=3, bbox_to_anchor=(1, 1.06), frameon=False)
         ax.grid(axis="x", alpha=0.3)
-        images["steps"] = _png(fig)
+        images["steps"] = png(fig, tight=True)
     if graded:
         fig, ax = plt.subplots(figsize=(8, 2.8))
         top = max(r.max for r in graded) or 1.0
@@ -244,7 +232,7 @@ def _figures(summaries: Sequence[StudentSummary]) -> dict[str, str]:
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(f"Total scores: median {statistics.median(percents):.0f}%", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        images["totals"] = _png(fig)
+        images["totals"] = png(fig, tight=True)
     return images
 
 
@@ -266,16 +254,12 @@ code { background: #f1f3f5; padding: 0 4px; border-radius: 4px; white-space: now
 """
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
 def _skipped_section(skipped: Iterable[Any]) -> str:
     """The entries of the class folder that got no row (`classroom.Skipped`s or (entry, reason) pairs)."""
     pairs = [(s.entry, s.reason) if hasattr(s, "entry") else tuple(s) for s in skipped]
     if not pairs:
         return ""
-    rows = "".join(f"<tr><td>{_e(entry)}</td><td>{_e(reason)}</td></tr>" for entry, reason in pairs)
+    rows = "".join(f"<tr><td>{escaped(entry)}</td><td>{escaped(reason)}</td></tr>" for entry, reason in pairs)
     table = f"<table><thead><tr><th>entry</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>"
     return f'<section class="card"><h2>Skipped entries of the class folder</h2>{table}</section>'
 
@@ -297,7 +281,7 @@ def _headline(summaries: list, graded: list, failed: list) -> str:
 
 def _step_table(stats: list, graded: list) -> str:
     step_rows = "".join(
-        f'<tr><td>{_e(s["step"])}</td><td class="num">{s["mean"]:.2f} / {s["max"]:g}</td>'
+        f'<tr><td>{escaped(s["step"])}</td><td class="num">{s["mean"]:.2f} / {s["max"]:g}</td>'
         f'<td class="num">{s["median"]:g}</td><td class="num">{s["full"]}</td><td class="num">{s["partial"]}</td>'
         f'<td class="num{" low" if graded and s["none"] > len(graded) / 4 else ""}">{s["none"]}</td></tr>'
         for s in stats
@@ -312,9 +296,9 @@ def _step_table(stats: list, graded: list) -> str:
 
 def _diagnoses_table(summaries: list, graded: list) -> str:
     diag_rows = "".join(
-        f'<tr><td><code>{_e(key)}</code></td><td class="num">{n}</td>'
+        f'<tr><td><code>{escaped(key)}</code></td><td class="num">{n}</td>'
         f'<td class="num"><span class="bar" style="width: {60 * n / max(len(graded), 1):.0f}px"></span> '
-        f"{100 * n / max(len(graded), 1):.0f}%</td><td>{_e(message) or '<span class=muted>–</span>'}</td></tr>"
+        f"{100 * n / max(len(graded), 1):.0f}%</td><td>{escaped(message) or '<span class=muted>–</span>'}</td></tr>"
         for key, n, message in diagnosis_counts(summaries)
     )
     diagnoses = (
@@ -328,7 +312,8 @@ def _diagnoses_table(summaries: list, graded: list) -> str:
 
 def _errors_table(failed: list) -> str:
     error_rows = "".join(
-        f"<tr><td>{_e(r.student)}</td><td>{_e(r.status)}</td><td>{_e(r.problem)}</td></tr>" for r in failed
+        f"<tr><td>{escaped(r.student)}</td><td>{escaped(r.status)}</td><td>{escaped(r.problem)}</td></tr>"
+        for r in failed
     )
     errors = (
         f"<table><thead><tr><th>student</th><th>status</th><th>why</th></tr></thead><tbody>{error_rows}</tbody></table>"
@@ -341,14 +326,14 @@ def _errors_table(failed: list) -> str:
 def _students_table(summaries: list) -> str:
     steps = _steps_of(summaries)
     student_rows = "".join(
-        f"<tr><td>{_e(r.student)}</td>"
+        f"<tr><td>{escaped(r.student)}</td>"
         + "".join(f'<td class="num">{r.steps[s][0]:g}</td>' if s in r.steps else "<td></td>" for s in steps)
-        + f'<td class="num"><b>{r.total:g}</b> / {r.max:g}</td><td>{_e(r.status)}</td></tr>'
+        + f'<td class="num"><b>{r.total:g}</b> / {r.max:g}</td><td>{escaped(r.status)}</td></tr>'
         for r in sorted(summaries, key=lambda r: r.student)
     )
     students = (
         "<table><thead><tr><th>student</th>"
-        + "".join(f'<th class="num">{_e(s)}</th>' for s in steps)
+        + "".join(f'<th class="num">{escaped(s)}</th>' for s in steps)
         + f'<th class="num">total</th><th>status</th></tr></thead><tbody>{student_rows}</tbody></table>'
     )
     return students
@@ -356,7 +341,7 @@ def _students_table(summaries: list) -> str:
 
 def _figure(images: dict) -> str:
     figure = "".join(
-        f'<img src="{images[k]}" alt="{_e(alt)}">'
+        f'<img src="{images[k]}" alt="{escaped(alt)}">'
         for k, alt in (("steps", "points per step"), ("totals", "total scores"))
         if k in images
     )
@@ -377,18 +362,16 @@ def class_report_html(
     errors = _errors_table(failed)
     students = _students_table(summaries)
     figure = _figure(_figures(summaries))
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
-        f'<header class="card"><h1>{_e(title)}</h1><div class="stats">{headline}</div></header>'
+    body = (
+        f'<header class="card"><h1>{escaped(title)}</h1><div class="stats">{headline}</div></header>'
         f'<section class="card"><h2>Score distribution per step</h2>{figure}{step_table}</section>'
         '<section class="card"><h2>Diagnosed mistakes</h2><p>How many students each recognised mistake '
         f"was found in: the misconceptions to teach again.</p>{diagnoses}</section>"
         f'<section class="card"><h2>Submissions with errors</h2>{errors}</section>'
         f'<section class="card"><h2>Students</h2>{students}</section>'
-        f"{_skipped_section(skipped)}</main></body></html>\n"
+        f"{_skipped_section(skipped)}"
     )
+    return page(title, CSS, body)
 
 
 def write_class_report(rows: Iterable[Any], out_dir: str | Path, skipped: Iterable[Any] = ()) -> Path:
@@ -409,7 +392,7 @@ def terminal_summary(rows: Iterable[Any], console: Console | None = None, *, top
     for s in step_stats(summaries):
         colour = "red" if graded and s["none"] > len(graded) / 4 else "green" if s["full"] == len(graded) else ""
         table.add_row(
-            escape_markup(s["step"]),
+            for_console(s["step"]),
             f"{s['mean']:.2f}/{s['max']:g}",
             f"{s['median']:g}",
             f"[{colour or 'default'}]{s['full']} / {s['partial']} / {s['none']}[/]",
@@ -422,17 +405,12 @@ def terminal_summary(rows: Iterable[Any], console: Console | None = None, *, top
         mistakes.add_column("students", justify="right")
         mistakes.add_column("hint", overflow="fold")
         for key, n, message in counts[:top]:
-            mistakes.add_row(escape_markup(key), f"{n} ({100 * n / max(len(graded), 1):.0f}%)", escape_markup(message))
+            mistakes.add_row(for_console(key), f"{n} ({100 * n / max(len(graded), 1):.0f}%)", for_console(message))
         console.print(mistakes)
     for row in summaries:
         if not row.graded:
             console.print(
-                f"[yellow]{escape_markup(row.student)}[/]: {row.status}: {escape_markup(row.problem)}",
+                f"[yellow]{for_console(row.student)}[/]: {row.status}: {for_console(row.problem)}",
                 highlight=False,
                 soft_wrap=True,
             )
-
-
-def escape_markup(text: object) -> str:
-    """Text for rich markup: plain (no control characters or escape sequences), `[` escaped."""
-    return for_console(text)

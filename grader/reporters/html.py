@@ -7,7 +7,6 @@ the diagnosis hint when one fired (it names the mistake, never the inputs), as i
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from grader.contract import STEPS
@@ -15,7 +14,7 @@ from grader.files import write_atomically
 from grader.frontends.grade import Graded, Report, environment
 from grader.reporters.console import step_rows
 from grader.reporters.gradescope import test_output
-from grader.text import MAX_MESSAGE_CHARS, bounded, plain
+from grader.reporters.page import escaped, page
 from grader.verdict import check_status
 
 CSS = """
@@ -72,11 +71,6 @@ CAPTIONS = {
 FIGURE_TITLES = {"train": "Training loss", "schedules": "Learning-rate schedules", "momentum": "Momentum vs plain SGD"}
 
 
-def _e(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """`text`, at most `limit` characters of it, escaped: much of what is shown quotes the submission."""
-    return escape(plain(bounded(str(text), limit)), quote=True)
-
-
 def _pts(x: float) -> str:
     return f"{x:g}"
 
@@ -91,12 +85,12 @@ def _check_item(graded: Graded) -> str:
     hidden = ' <span class="chip hidden">hidden</span>' if entry.hidden else ""
     head = (
         f'<div class="check"><span class="chip {_status_class(status)}">{status}</span>'
-        f'<span class="title">{_e(graded.check.title)}{hidden}</span>'
+        f'<span class="title">{escaped(graded.check.title)}{hidden}</span>'
         f'<span class="pts">{_pts(graded.score)} / {_pts(entry.points)}</span></div>'
     )
     # hidden checks: never their inputs, only the diagnosis hint (or that the function is not written yet)
     text = outcome.message if outcome.not_implemented else test_output(graded)
-    body = f'<pre class="{"todo" if outcome.not_implemented else ""}">{_e(text)}</pre>' if text else ""
+    body = f'<pre class="{"todo" if outcome.not_implemented else ""}">{escaped(text)}</pre>' if text else ""
     return f"<li>{head}{body}</li>"
 
 
@@ -110,7 +104,7 @@ def _steps(report: Report) -> str:
         _, points, max_points, status, _ = rows[step]
         items = "".join(_check_item(g) for g in graded)
         parts.append(
-            f'<section class="card" id="step-{_e(step)}"><h2>{_e(step)} '
+            f'<section class="card" id="step-{escaped(step)}"><h2>{escaped(step)} '
             f'<span class="chip {_status_class(status)}">{status}</span>'
             f'<span class="points">{_pts(points)} / {_pts(max_points)}</span></h2>'
             f'<ul class="checks">{items}</ul></section>'
@@ -122,9 +116,9 @@ def _summary(report: Report) -> str:
     rows = []
     for step, points, max_points, status, note in step_rows(report):
         rows.append(
-            f'<tr><td><a href="#step-{_e(step)}">{_e(step)}</a></td>'
+            f'<tr><td><a href="#step-{escaped(step)}">{escaped(step)}</a></td>'
             f'<td class="num">{_pts(points)} / {_pts(max_points)}</td>'
-            f'<td><span class="chip {_status_class(status)}">{status}</span></td><td>{_e(note)}</td></tr>'
+            f'<td><span class="chip {_status_class(status)}">{status}</span></td><td>{escaped(note)}</td></tr>'
         )
     return (
         '<table><thead><tr><th>step</th><th class="num">points</th><th>status</th><th>first problem</th></tr>'
@@ -143,16 +137,16 @@ def _plots(plot_data: dict | None) -> str:
         images, notes = {}, {"plots": f"The plots could not be drawn ({type(exc).__name__})."}
     parts = []
     for name, title in FIGURE_TITLES.items():
-        note = f'<p class="note">{_e(notes[name])}</p>' if name in notes else ""
+        note = f'<p class="note">{escaped(notes[name])}</p>' if name in notes else ""
         if name in images:
             parts.append(
-                f'<figure><img src="{images[name]}" alt="{_e(title)}">'
-                f"<figcaption><strong>{_e(title)}.</strong> {CAPTIONS[name]}</figcaption>{note}</figure>"
+                f'<figure><img src="{images[name]}" alt="{escaped(title)}">'
+                f"<figcaption><strong>{escaped(title)}.</strong> {CAPTIONS[name]}</figcaption>{note}</figure>"
             )
         elif note:
-            parts.append(f"<h3>{_e(title)}</h3>{note}")
+            parts.append(f"<h3>{escaped(title)}</h3>{note}")
     if "plots" in notes:
-        parts.append(f'<p class="note">{_e(notes["plots"])}</p>')
+        parts.append(f'<p class="note">{escaped(notes["plots"])}</p>')
     return f'<section class="card" id="plots"><h2>Plots</h2>{"".join(parts)}</section>'
 
 
@@ -166,7 +160,7 @@ def _footer(report: Report) -> str:
         "isolation": ", ".join(env["isolation"]) or "none",
         "graded in": f"{report.seconds:.1f} s",
     }
-    cells = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items.items())
+    cells = "".join(f"<dt>{escaped(k)}</dt><dd>{escaped(v)}</dd>" for k, v in items.items())
     return f"<footer><dl>{cells}</dl></footer>"
 
 
@@ -177,22 +171,19 @@ def feedback_html(report: Report, plot_data: dict | None = None) -> str:
     name = Path(report.submission).name or report.submission
     fraction = report.score / report.max_score if report.max_score else 0.0
     load_error = (
-        f'<div class="card alert"><strong>Could not load your submission:</strong> {_e(report.load_error)}</div>'
+        f'<div class="card alert"><strong>Could not load your submission:</strong> {escaped(report.load_error)}</div>'
         if report.load_error
         else ""
     )
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Feedback: {_e(name, 200)}</title><style>{CSS}</style></head><body><main>"
-        f'<header class="card"><h1>SGD exercise: feedback for {_e(name, 200)}</h1>'
+    body = (
+        f'<header class="card"><h1>SGD exercise: feedback for {escaped(name, 200)}</h1>'
         f'<div class="score">{_pts(round(report.score, 4))} / {_pts(round(report.max_score, 4))}</div>'
         f'<div class="bar"><span style="width: {100 * fraction:.1f}%"></span></div>'
         "<p>Each step below lists its checks. A failing check shows the smallest input it could find "
         "and, when it recognises the mistake, what to change. Hidden checks show only their name and points."
         f"</p>{_summary(report)}</header>{load_error}{_steps(report)}{_plots(plot_data)}{_footer(report)}"
-        "</main></body></html>\n"
     )
+    return page(f"Feedback: {name}", CSS, body)
 
 
 def write_feedback(report: Report, path: str | Path, plot_data: dict | None = None) -> None:

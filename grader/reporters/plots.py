@@ -14,9 +14,7 @@ once per process for each distinct rounding: in a class, the many correct curves
 
 from __future__ import annotations
 
-import base64
 import functools
-import io
 import json
 import math
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from grader.reporters.page import png
 from grader.sandbox.protocol import Call, Gen, Result, Submission
 from grader.text import bounded
 
@@ -268,15 +267,6 @@ def collect(submission: Submission) -> dict:
 STUDENT, ORACLE, OTHER = "#d9480f", "#1c7ed6", "#2b8a3e"
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)  # fixed margins: a "tight" box would draw everything twice
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _band(color: str) -> dict:
     """The style of a trusted curve: a broad, light band that the student's thin line runs inside when right."""
     return {"color": color, "lw": 6, "alpha": 0.35, "solid_capstyle": "round"}
@@ -308,7 +298,7 @@ def _train_figure(data: dict, plt: Any) -> str:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.14)
-    return _png(fig)
+    return png(fig)
 
 
 def _schedules_figure(data: dict, plt: Any) -> str:
@@ -328,7 +318,7 @@ def _schedules_figure(data: dict, plt: Any) -> str:
         ax.set_xlabel("epoch t")
     axes[0][0].legend(fontsize=8)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.1, hspace=0.3, wspace=0.18)
-    return _png(fig)
+    return png(fig)
 
 
 def _momentum_figure(data: dict, plt: Any) -> str:
@@ -347,7 +337,7 @@ def _momentum_figure(data: dict, plt: Any) -> str:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.14)
-    return _png(fig)
+    return png(fig)
 
 
 FIGURE_DIGITS = 4
