@@ -47,7 +47,7 @@ class Unloadable:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+    def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]:
         from grader.sandbox.protocol import Result  # here: the protocol imports torch
 
         return [Result(error_type="ImportError", error=self.reason) for _ in calls]
@@ -255,16 +255,16 @@ def load_module(source: str, filename: str = "sgd.py") -> types.ModuleType:
 class InProcessSubmission:
     """Runs calls directly against a loaded module: fast, and fine for self-checks.
 
-    With `isolate=step`, the module's other contract functions are swapped for the
+    With `judging=step`, the module's other contract functions are swapped for the
     reference ones during the calls (when the reference is available)."""
 
     def __init__(self, module: types.ModuleType):
         self.module = module
 
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+    def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]:
         from grader.sandbox.protocol import execute
 
-        with self._isolated(isolate):
+        with self._isolated(judging):
             return execute(self.module.__dict__, calls)
 
     @contextmanager

@@ -29,7 +29,7 @@ class Hostile:
     def __init__(self, fn: str, make: Callable[[Call], Result]):
         self.fn, self.make = fn, make
 
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
+    def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]:
         return [self.make(c) if c.fn == self.fn else Result(error_type="MissingFunction", error="") for c in calls]
 
 

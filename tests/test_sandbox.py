@@ -105,7 +105,7 @@ def run(sb: Sandbox, name: str, calls: list[Call], isolate: str | None = None) -
     sub = sb.submission(source(name), no_helpers)
     started = time.monotonic()
     try:
-        results = sub.run(calls, isolate=isolate)
+        results = sub.run(calls, judging=isolate)
         return results, time.monotonic() - started
     finally:
         sub.close()
@@ -389,7 +389,7 @@ def test_runs_calls_like_execute_does(sandbox: Sandbox) -> None:
 def test_isolate_replaces_other_steps_with_helpers(sandbox: Sandbox) -> None:
     helpers = {"predict": {"mse": lambda preds, targets: torch.tensor(-1.0)}}
     sub = sandbox.submission(REFERENCE, helpers.__getitem__)
-    assert sub.run([MSE], isolate="predict")[0].value.item() == -1.0
+    assert sub.run([MSE], judging="predict")[0].value.item() == -1.0
     assert_mse_ok(sub.run([MSE])[0])
     sub.close()
 
@@ -574,7 +574,7 @@ def test_a_worker_holds_nothing_of_the_reference(patient_sandbox: Sandbox) -> No
     hostile = source("search_process")
     sub = sandbox.submission(hostile, reference.helpers)
     found, quoted, mse = sub.run(
-        [Call("search", (solution_patterns(hostile),)), Call("quote_helpers"), MSE], isolate="mse"
+        [Call("search", (solution_patterns(hostile),)), Call("quote_helpers"), MSE], judging="mse"
     )
     assert found.value == [], found
     assert quoted.ok and not [
@@ -583,11 +583,11 @@ def test_a_worker_holds_nothing_of_the_reference(patient_sandbox: Sandbox) -> No
     assert_mse_ok(mse)
     sub.close()
     sealed = sandbox.submission(hostile, reference.helpers, reference.own)  # sealed answers to TRAIN in its memory
-    _, found = sealed.run([TRAIN, Call("search", (solution_patterns(hostile),))], isolate="train")
+    _, found = sealed.run([TRAIN, Call("search", (solution_patterns(hostile),))], judging="train")
     assert found.value == [], found
     sealed.close()
     planted = sandbox.submission(reference.SOLUTION.read_text() + "\n" + hostile, reference.helpers)
-    (found,) = planted.run([Call("search", (solution_patterns(hostile),))], isolate="mse")
+    (found,) = planted.run([Call("search", (solution_patterns(hostile),))], judging="mse")
     assert found.value and found.value[0].startswith("memory:"), "the search must find the solution when it is there"
     planted.close()
 
@@ -765,7 +765,7 @@ def test_a_correct_train_is_answered_without_round_trips(sandbox: Sandbox, tmp_p
     log.write_text("")
     expected = execute(vars(reference.reference()), [TRAIN])[0]
     solution = sandbox.submission(reference.SOLUTION.read_text(), helpers, reference.own)
-    (got,) = solution.run([TRAIN], isolate="train")
+    (got,) = solution.run([TRAIN], judging="train")
     solution.close()
     assert got.ok and all(torch.equal(g, e) for g, e in zip(got.value[:2], expected.value[:2]))
     assert got.value[2] == expected.value[2]
@@ -777,7 +777,7 @@ def test_a_correct_train_is_answered_without_round_trips(sandbox: Sandbox, tmp_p
     assert by_keywords != reference.SOLUTION.read_text()
     log.write_text("")
     other = sandbox.submission(by_keywords, helpers, reference.own)
-    (got,) = other.run([TRAIN], isolate="train")
+    (got,) = other.run([TRAIN], judging="train")
     other.close()
     assert got.ok and got.value[2] == expected.value[2]
     answered_by = collections.Counter(log.read_text().split())

@@ -33,7 +33,7 @@ def _advance(gen: Generator, values: Any) -> list[Call] | None:
         raise Failure(f"the returned value could not be judged ({type(exc).__name__}: {quoted(exc)})") from exc
 
 
-def _drive(bodies: list[Generator], submission: Submission, isolate: str | None) -> list[Failure | None]:
+def _drive(bodies: list[Generator], submission: Submission, judging: str | None) -> list[Failure | None]:
     """Run many examples of one check in lockstep: one `submission.run` per round."""
     verdicts: list[Failure | None] = [None] * len(bodies)
     pending = {}
@@ -47,7 +47,7 @@ def _drive(bodies: list[Generator], submission: Submission, isolate: str | None)
             pending[i] = calls
     while pending:
         flat = [c for calls in pending.values() for c in calls]
-        results = submission.run(flat, isolate=isolate)
+        results = submission.run(flat, judging=judging)
         position = 0
         next_pending = {}
         for i, calls in pending.items():
@@ -70,7 +70,7 @@ def _drive(bodies: list[Generator], submission: Submission, isolate: str | None)
 
 
 def _shrink(
-    check_: Check, submission: Submission, isolate: str | None, seed_: int, device: str, budget_s: float
+    check_: Check, submission: Submission, judging: str | None, seed_: int, device: str, budget_s: float
 ) -> Failure | None:
     """Search call by call with hypothesis and return the minimal failure it finds."""
     deadline = time.monotonic() + budget_s
@@ -82,7 +82,7 @@ def _shrink(
     def probe(example: Any) -> None:
         if time.monotonic() > deadline:
             return
-        (verdict,) = _drive([check_.body(to_device(example, device))], submission, isolate)
+        (verdict,) = _drive([check_.body(to_device(example, device))], submission, judging)
         if verdict is not None and not isinstance(verdict, Unrecoverable):
             best.append(verdict)
             raise verdict

@@ -60,7 +60,7 @@ def _error(result: Result) -> str:
 def _run(submission: Submission, calls: list[Call]) -> list[Result]:
     """Run calls without isolation; a failure of the transport itself becomes error results."""
     try:
-        results = submission.run(calls, isolate=None)
+        results = submission.run(calls)
         if isinstance(results, list) and len(results) == len(calls) and all(isinstance(r, Result) for r in results):
             return results
         raise ValueError("malformed results")

@@ -2,10 +2,10 @@
 
     with Sandbox(Limits(call_timeout_s=2)) as sandbox:
         sub = sandbox.submission(source, reference.helpers)
-        results = sub.run([Call("mse", (preds, targets))], isolate="mse")
+        results = sub.run([Call("mse", (preds, targets))], judging="mse")
 
 Every byte from a worker is hostile: it is decoded by `wire.decode` under a deadline,
-and every `Result` is checked before it is returned. While `isolate=step` runs, the
+and every `Result` is checked before it is returned. While `judging=step` runs, the
 submission's calls to other steps' functions are proxies, answered over the worker's own
 connection to the `oracle` (a reference process), never by reference code inside the worker.
 """
@@ -123,7 +123,7 @@ class Sandbox:
         self, source: str, helpers: Helpers | None = None, own: Helpers | None = None
     ) -> SandboxedSubmission:
         """A submission whose code is `source`; `helpers(step)` gives the functions that answer
-        its calls to other steps' functions during `run(..., isolate=step)`, and `own(step)` the
+        its calls to other steps' functions during `run(..., judging=step)`, and `own(step)` the
         reference functions of `step`, whose rehearsal seals the answers in advance (`rehearsal`)."""
         if self._closed:
             raise SandboxError("the sandbox is closed")
@@ -264,8 +264,8 @@ class SandboxedSubmission:
         self._workers: dict[str | None, _Worker] = {}
         self._spent = 0.0
         self._spent_by_step: dict[str | None, float] = {}
-        """Time used per step (isolate value): a slow step cannot starve the others."""
-        self._isolate: str | None = None
+        """Time used per step (judging value): a slow step cannot starve the others."""
+        self._judging: str | None = None
         self._hung: set[str] = set()
         """Functions that already ran past their time limit: they get `Limits.retry_timeout_s` from then on."""
         self._lock = threading.Lock()
@@ -275,15 +275,15 @@ class SandboxedSubmission:
         """What the submission printed (capped at `Limits.output_bytes`)."""
         self.closed = False
 
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]:
-        """Run `calls` in the worker for `isolate`; one `Result` per call, in order."""
+    def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]:
+        """Run `calls` in the worker for `judging`; one `Result` per call, in order."""
         calls = list(calls)
         if not all(isinstance(c, Call) for c in calls):
             raise TypeError("run() takes a sequence of Call")
         with self._lock:
             if self.closed:
                 raise SandboxError("the submission is closed")
-            return self._run(calls, isolate)
+            return self._run(calls, judging)
 
     def close(self) -> None:
         """Kill this submission's workers."""
@@ -295,16 +295,16 @@ class SandboxedSubmission:
         limits = self._sandbox.limits
         return min(limits.call_timeout_s, limits.retry_timeout_s) if fn in self._hung else limits.call_timeout_s
 
-    def _run(self, calls: list[Call], isolate: str | None) -> list[Result]:
-        self._isolate = isolate
+    def _run(self, calls: list[Call], judging: str | None) -> list[Result]:
+        self._judging = judging
         limits = self._sandbox.limits
         results: list[Result] = []
         try:
-            worker = self._workers.get(isolate) or self._start(isolate)
+            worker = self._workers.get(judging) or self._start(judging)
             if calls:
                 message = {"op": "run", "calls": calls}
                 if worker.oracle is not None and self._own is not None:
-                    sealed = self._sandbox.sealed_answers(isolate, calls, self._helpers, self._own)
+                    sealed = self._sandbox.sealed_answers(judging, calls, self._helpers, self._own)
                     message.update({"answers": sealed} if sealed else {})
                 self._timed(worker, lambda deadline: self._send(worker, message, deadline), limits.call_timeout_s)
             while len(results) < len(calls):
@@ -316,7 +316,7 @@ class SandboxedSubmission:
         except _Failed as failure:
             if failure.error_type == "Timeout" and len(results) < len(calls):
                 self._hung.add(calls[len(results)].fn)
-            self._drop(isolate)
+            self._drop(judging)
             if failure.error_type == "ImportError":
                 return [Result(error_type="ImportError", error=failure.error) for _ in calls]
             results.append(Result(error_type=failure.error_type, error=failure.error))
@@ -329,7 +329,7 @@ class SandboxedSubmission:
         if self.import_error is not None:
             raise _Failed("ImportError", self.import_error)
         limits = self._sandbox.limits
-        spent_on_step = self._spent_by_step.get(self._isolate, 0.0)
+        spent_on_step = self._spent_by_step.get(self._judging, 0.0)
         budgets = {
             "the call": timeout_s,
             "this step": limits.step_timeout_s - spent_on_step,
@@ -347,14 +347,14 @@ class SandboxedSubmission:
         finally:
             elapsed = time.monotonic() - started
             self._spent += elapsed
-            self._spent_by_step[self._isolate] = spent_on_step + elapsed
+            self._spent_by_step[self._judging] = spent_on_step + elapsed
 
-    def _start(self, isolate: str | None) -> _Worker:
+    def _start(self, judging: str | None) -> _Worker:
         self._drop(*self._workers)  # checks come step by step: the other steps' workers are done
         limits = self._sandbox.limits
-        helpers = self._helpers_for(isolate)
+        helpers = self._helpers_for(judging)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        oracle = self._sandbox.oracle(self._helpers).connect(isolate) if helpers else None
+        oracle = self._sandbox.oracle(self._helpers).connect(judging) if helpers else None
         try:
             job = self._sandbox._spawn(theirs, oracle)
         finally:
@@ -362,7 +362,7 @@ class SandboxedSubmission:
             if oracle is not None:
                 oracle.close()
         worker = _Worker(job, ours, self._sandbox.oracle(self._helpers) if helpers else None)
-        self._workers[isolate] = worker
+        self._workers[judging] = worker
         message = {
             "op": "job",
             "source": self._source,
@@ -389,8 +389,8 @@ class SandboxedSubmission:
             raise _Failed("ImportError", ready)
         return worker
 
-    def _helpers_for(self, isolate: str | None) -> dict[str, Callable]:
-        return dict(self._helpers(isolate)) if isolate is not None and self._helpers is not None else {}
+    def _helpers_for(self, judging: str | None) -> dict[str, Callable]:
+        return dict(self._helpers(judging)) if judging is not None and self._helpers is not None else {}
 
     def _handshake(self, worker: _Worker, message: dict, deadline: float) -> str | None:
         self._send(worker, message, deadline)
@@ -459,8 +459,8 @@ class SandboxedSubmission:
         status = self._sandbox._status(worker.job) or "the connection was closed"
         return f"the worker process died ({status})"
 
-    def _drop(self, *isolates: str | None) -> None:
-        workers = [self._workers.pop(key) for key in isolates if key in self._workers]
+    def _drop(self, *steps: str | None) -> None:
+        workers = [self._workers.pop(key) for key in steps if key in self._workers]
         for worker in workers:
             worker.sock.close()
         self._sandbox._kill([worker.job for worker in workers])

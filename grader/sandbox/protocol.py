@@ -89,11 +89,11 @@ class Result:
 
 
 class Submission(Protocol):
-    """A submission that can run calls. `isolate=step` means: while running, every
+    """A submission that can run calls. `judging=step` means: while running, every
     contract function outside `step` is the reference one, so a bug in another step
     cannot fail this one."""
 
-    def run(self, calls: Sequence[Call], *, isolate: str | None = None) -> list[Result]: ...
+    def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]: ...
 
 
 def to_plain(value: Any, *, _depth: int = 0) -> Any:
