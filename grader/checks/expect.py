@@ -1,8 +1,8 @@
 """What a check body uses to judge: the one closeness policy, the tensor contract, and readable values.
 
 `is_close` is the only test of closeness (relative, with an absolute slack for values near zero;
-tensors in float64, numbers one by one); `expect_close` fails with a side-by-side message and names a recognised
-`Mistake`; `fmt` renders any value briefly and boundedly for a message.
+tensors in float64, numbers one by one); `expect_close` fails with a side-by-side message and observes
+what each known `Mistake` would return; `fmt` renders any value briefly and boundedly for a message.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from grader.checks.diagnosis import observe
 from grader.checks.model import Failure, Mistake, NotImplementedYet, Unrecoverable, filled
 from grader.sandbox.protocol import Call, Result, Unsupported
 from grader.text import MAX_QUOTE_CHARS, TRUNCATED, bounded, quoted
@@ -183,27 +184,62 @@ def expect_close(
     mistakes: Sequence[Mistake] = (),
     inputs: tuple = (),
 ) -> None:
-    """Fail with a side-by-side message unless close; name a recognised mistake if any.
-    `context()` says what was called with what; it is formatted only on failure."""
+    """Fail with a side-by-side message unless close. What each of `mistakes` would return on
+    `inputs` is observed as evidence (`checks.diagnosis`): the runner names a mistake only when
+    every example agrees. `context()` says what was called with what; it is formatted only on failure."""
+
+    observe_mistakes(got, expected, mistakes, inputs, rtol=rtol, scale=scale)
     if is_close(got, expected, rtol=rtol, scale=scale):
         return
-    matching = {
-        mistake.id: mistake
-        for mistake in mistakes
-        if is_close(
-            got,
-            wrong := torch.as_tensor(mistake.wrong(*inputs), dtype=torch.float64),
-            rtol=max(rtol, 1e-6),
-            scale=scale,
-        )
-        and not is_close(wrong, expected, rtol=rtol, scale=scale)
-    }
-    named = next(iter(matching.values())) if len(matching) == 1 else None  # several fit: the example can't tell
-    raise Failure(
-        f"{context()}: got {fmt(got)}, expected {fmt(expected)}.",
-        diagnosis=named.id if named else None,
-        hint=named.message if named else None,
-    )
+    ratio = constant_ratio(got, expected, rtol=max(rtol, 1e-6))
+    times = f" (yours is {ratio:.4g}× the right answer)" if ratio is not None else ""
+    raise Failure(f"{context()}: got {fmt(got)}, expected {fmt(expected)}{times}.", ratio=ratio)
+
+
+def observe_mistakes(
+    got: torch.Tensor, expected: torch.Tensor, mistakes: Sequence[Mistake], inputs: tuple, *, rtol: float, scale: float
+) -> None:
+    """Observe, for each of `mistakes`, whether `got` is what it returns on `inputs` and whether that is wrong."""
+
+    def judge():
+        for mistake in mistakes:
+            wrong = torch.as_tensor(mistake.wrong(*inputs), dtype=torch.float64)
+            fits = is_close(got, wrong, rtol=max(rtol, 1e-6), scale=scale)
+            yield mistake.id, fits, not is_close(wrong, expected, rtol=rtol, scale=scale)
+
+    if mistakes:
+        observe(judge)
+
+
+def constant_ratio(got: torch.Tensor, expected: torch.Tensor, *, rtol: float) -> float | None:
+    """c when `got` = c · `expected` entry by entry (c ≠ 0, 1; `expected` not all zero), else None."""
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or not got.numel():
+        return None
+    got64, expected64 = got.detach().to("cpu", torch.float64), expected.detach().to("cpu", torch.float64)
+    pivot = int(expected64.abs().argmax())
+    if float(expected64.reshape(-1)[pivot]) == 0.0:
+        return None
+    ratio = float(got64.reshape(-1)[pivot] / expected64.reshape(-1)[pivot])
+    if not math.isfinite(ratio) or ratio == 0.0 or is_close(ratio, 1.0, rtol=rtol, atol=0.0):
+        return None
+    return ratio if is_close(got64, ratio * expected64, rtol=rtol, scale=float(expected64.abs().max())) else None
+
+
+def apart(got: Sequence[float], expected: Sequence[float], *, rtol: float = 1e-9, limit: int = 8) -> tuple[str, str]:
+    """`got` and `expected` written with as many significant digits (6 to 17) as it takes for every
+    entry that differs (beyond `rtol`) to read differently, so the student sees where they part."""
+    differ = [not math.isclose(x, y, rel_tol=rtol, abs_tol=rtol) for x, y in zip(got, expected)]
+    for digits in range(6, 18):
+        shown = [[f"{float(v):.{digits}g}" for v in values] for values in (got, expected)]
+        if len(got) != len(expected) or all(a != b for a, b, d in zip(*shown, differ) if d):
+            break
+    return tuple(_listed(values, limit) for values in shown)
+
+
+def _listed(values: list[str], limit: int) -> str:
+    if len(values) > limit:
+        values = [*values[: limit // 2], "…", *values[-(limit // 2) :]]
+    return "[" + ", ".join(values) + "]"
 
 
 def f64(t: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,18 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
-from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
+from grader.checks.expect import (
+    constant_ratio,
+    expect_close,
+    expect_tensor,
+    expect_unchanged,
+    f64,
+    fmt,
+    is_close,
+    observe_mistakes,
+    tolerance,
+    value_of,
+)
 from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
 
@@ -99,6 +110,12 @@ MISTAKES = mistakes(
     _mistake(
         "grad_sum_not_mean", "Your gradient is N times too big: the loss is a mean, so divide by N.", lambda g, n: g * n
     ),
+    _mistake(
+        "sum_without_factor_2",
+        "Your gradient is N/2 times the true one: it sums rᵢ·xᵢ without the factor 2 and without dividing by N; "
+        "the loss is a mean of squares, so ∂L/∂w = (2/N) · Xᵀ r.",
+        lambda g, n: g * n / 2,
+    ),
 )
 
 
@@ -115,17 +132,14 @@ def finite_differences(example):
     numerical = numerical_gradient(X, y, w, b)
     if not is_close(numerical, autograd_gradient(X, y, w, b), rtol=1e-6, scale=_scale(X, y, w, b)):
         return  # the oracle itself is unreliable here; autograd decides in `matches_autograd`
+    observe_mistakes(analytical, numerical, MISTAKES, (X, y, w, b), rtol=1e-6, scale=_scale(X, y, w, b))
     error = (analytical - numerical).abs().max() / (numerical.abs().max() + 1.0)
     if error > 1e-6:
-        diagnosis = next(
-            (m for m in MISTAKES if is_close(analytical, m.wrong(X, y, w, b), rtol=1e-6, scale=_scale(X, y, w, b))),
-            None,
-        )
+        ratio = constant_ratio(analytical, numerical, rtol=1e-6)
         raise Failure(
             f"gradient check failed for X={fmt(X)}, y={fmt(y)}, w={fmt(w)}, b={fmt(b)} "
             f"(relative error {float(error):.3g}):\n{side_by_side(numerical, analytical, X.shape[1])}",
-            diagnosis=diagnosis.id if diagnosis else None,
-            hint=diagnosis.message if diagnosis else None,
+            ratio=ratio,
         )
 
 

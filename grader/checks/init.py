@@ -69,15 +69,12 @@ def draws_from_generator(device):
     ws = [_pair(g, 50, torch.float32, device)[0].cpu() for g in got]
     first, again, advanced = ws[:3], ws[3:6], ws[6]
     if any(not torch.equal(a, b) for a, b in zip(first, again)):
-        raise Failure(
-            HINTS["ignores_generator"],
-            diagnosis="ignores_generator",
-        )
+        raise Failure("two generators seeded alike gave different w.", diagnosis="ignores_generator")
     if torch.equal(first[0], first[1]) or torch.equal(first[0], advanced):
+        constant = all(bool((w == w[0]).all()) for w in ws)
         raise Failure(
-            "different generator states gave the same w: do not seed anything yourself; "
-            "draw from the generator passed in.",
-            diagnosis="ignores_generator",
+            f"different generator states gave the same w = {fmt(first[0])}.",
+            diagnosis="constant_init" if constant else "fixed_seed",
         )
 
 
@@ -85,9 +82,13 @@ HINTS = diagnoses(
     "init",
     nonzero_bias="Start the bias at zero: torch.zeros((), dtype=..., device=...).",
     ignores_generator="two generators seeded alike gave different w: draw from `generator` (torch.randn(..., "
-    "generator=generator)), not from torch's global random state.",
+    "generator=generator)), not from a global random state (torch's, numpy's or Python's).",
     std_squared="Your weights have standard deviation std² = …: multiply by std, not its square.",
     uniform_init="Your weights look uniformly distributed: draw normal ones (torch.randn).",
+    constant_init="Your weights all start at the same value: every weight then gets the same update and they "
+    "never differ. Draw them at random: std · torch.randn(n_features, generator=generator).",
+    fixed_seed="different generator states gave the same w: do not seed a generator of your own (or reseed the one "
+    "passed in); draw from `generator` as it is.",
 )
 
 
@@ -97,6 +98,8 @@ def normality_pvalue(w: torch.Tensor, std: float) -> float:
 
 
 def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
+    if bool((w == w[0]).all()):
+        return "constant_init", HINTS["constant_init"]
     sample_std = float(w.double().std())
     if is_close(sample_std, std**2, rtol=0.05, atol=0.0):
         return "std_squared", filled(HINTS["std_squared"], f"{std**2:g}")

@@ -107,9 +107,13 @@ HINTS = diagnoses(
     never_drop_last="With drop_last=True, drop the short last batch.",
     no_shuffle="shuffle=True must visit the rows in a random order.",
     ignores_generator="two generators seeded alike gave different batches: draw the permutation from `generator` (e.g. "
-    "torch.randperm(n, generator=generator)), not from torch's global random state.",
+    "torch.randperm(n, generator=generator)), not from a global random state (torch's, numpy's or Python's).",
     fixed_seed="different generator states gave the same order: do not seed a generator of your own; draw from the "
     "one passed in, so each epoch gets a fresh order.",
+    reseeds_generator="every epoch with one generator repeats the same order: your minibatches restarts the "
+    "generator from its seed on each call. Draw from it as it is, so its state advances from epoch to epoch.",
+    biased_shuffle="Your shuffle swaps each row with any row (j from 0..n−1), which makes some orders more likely "
+    "than others: pick j uniformly from 0..i inclusive (Fisher–Yates), or use torch.randperm.",
 )
 
 
@@ -138,7 +142,7 @@ def unshuffled_in_order(example):
     (n, batch_size), drop_last = example
     (got,) = yield [epoch_call(n, batch_size, shuffle=False, drop_last=drop_last, generator=None)]
     seen = _visit_order(epoch_batches(got, what=f"minibatches({n}, {batch_size}, shuffle=False)", n=n))
-    expected = torch.arange(len(seen))
+    expected = torch.arange(n - n % batch_size if drop_last else n)
     if not torch.equal(seen, expected):
         raise Failure(
             f"minibatches({n}, {batch_size}, shuffle=False) yields {fmt(seen, 12)}; expected {fmt(expected, 12)}."
@@ -157,7 +161,7 @@ def generator_drives_shuffle(_):
     first, again, second_epoch = orders[:8], orders[8:16], orders[16:]
     if any(not torch.equal(a, b) for a, b in zip(first, again)):
         raise Failure(
-            HINTS["ignores_generator"],
+            f"two generators seeded alike gave different batches of minibatches({n}, {batch_size}).",
             diagnosis="ignores_generator",
         )
     if all(torch.equal(order, torch.arange(n)) for order in first):
@@ -166,10 +170,14 @@ def generator_drives_shuffle(_):
             diagnosis="no_shuffle",
             hint=HINTS["no_shuffle"],
         )
-    if all(torch.equal(o, first[0]) for o in first) or all(torch.equal(a, b) for a, b in zip(first, second_epoch)):
+    if all(torch.equal(o, first[0]) for o in first):
         raise Failure(
-            HINTS["fixed_seed"],
-            diagnosis="fixed_seed",
+            f"8 differently seeded generators all gave the order {fmt(first[0], 20)}.", diagnosis="fixed_seed"
+        )
+    if all(torch.equal(a, b) for a, b in zip(first, second_epoch)):
+        raise Failure(
+            f"a second epoch with the same generator repeats the first one's order ({fmt(first[0], 20)}).",
+            diagnosis="reseeds_generator",
         )
 
 
@@ -181,12 +189,33 @@ def _order(got, *, what: str, n: int) -> torch.Tensor:
     return _visit_order(batches)
 
 
-def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int) -> float:
-    """Pearson's χ² test that `orders` (one permutation of 0..n-1 per row) are uniform over all n! orders."""
+def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int, odds: list[float] | None = None) -> float:
+    """Pearson's χ² test that `orders` (one permutation of 0..n-1 per row) follow `odds` (the
+    probability of each order, as itertools.permutations lists them; uniform by default)."""
     codes = (torch.as_tensor(orders, dtype=torch.int64) * n ** torch.arange(n)).sum(dim=1)
     counts = torch.bincount(codes, minlength=n**n)
     every_order = torch.tensor(list(itertools.permutations(range(n)))) * n ** torch.arange(n)
-    return float(stats.chisquare(counts[every_order.sum(dim=1)].numpy()).pvalue)
+    observed = counts[every_order.sum(dim=1)].numpy()
+    expected = None if odds is None else [p * observed.sum() for p in odds]
+    return float(stats.chisquare(observed, expected).pvalue)
+
+
+def naive_swap_odds(n: int) -> list[float]:
+    """The probability of each order (itertools.permutations' order) under the classic biased
+    shuffle: for each i, swap row i with a row j drawn from all n (not from 0..i)."""
+    index = {order: k for k, order in enumerate(itertools.permutations(range(n)))}
+    counts = [0] * len(index)
+    for js in itertools.product(range(n), repeat=n):
+        order = list(range(n))
+        for i, j in enumerate(js):
+            order[i], order[j] = order[j], order[i]
+        counts[index[tuple(order)]] += 1
+    return [c / n**n for c in counts]
+
+
+NAIVE_SWAP_ODDS = naive_swap_odds(UNIFORMITY_N)
+NAMING_LEVEL = 1e-3
+"""A biased shuffle is named the naive swap only when its orders fit that shuffle's odds at this level."""
 
 
 @check(
@@ -212,10 +241,11 @@ def shuffles_uniformly(_):
         raise Failure(f"{what} gave {fmt(bad, 12)}, not a permutation.")
     p = permutation_pvalue(orders, UNIFORMITY_N)
     if p < FALSE_FAIL_BOUND:
+        naive = permutation_pvalue(orders, UNIFORMITY_N, NAIVE_SWAP_ODDS) > NAMING_LEVEL
         raise Failure(
             f"over {UNIFORMITY_EPOCHS} epochs of {UNIFORMITY_N} rows, some orders come up far more often "
-            f"than others (χ² p-value {p:.2g}): the shuffle is biased. A hand-written Fisher–Yates must "
-            "pick j uniformly from 0..i inclusive."
+            f"than others (χ² p-value {p:.2g}): the shuffle is biased.",
+            diagnosis="biased_shuffle" if naive else None,
         )
 
 

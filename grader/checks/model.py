@@ -43,12 +43,16 @@ CheckBody = Callable[[Any], Generator[list[Call], list[Any], None]]
 class Failure(AssertionError):
     """A check's verdict on one example: what went wrong, and, when recognised, why."""
 
-    def __init__(self, message: str, *, diagnosis: str | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, *, diagnosis: str | None = None, hint: str | None = None, ratio: float | None = None
+    ):
         message = bounded(message)
         super().__init__(message)
         self.message = message
         self.diagnosis = diagnosis
         self.hint = hint
+        self.ratio = ratio
+        """The answer as a multiple of the right one, where it is one."""
 
 
 class NotImplementedYet(Failure):

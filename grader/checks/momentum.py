@@ -6,6 +6,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import strategies as st_
+from grader.checks.diagnosis import observe
 from grader.checks.expect import expect_unchanged, f64, fmt, value_of
 from grader.checks.model import Call, Failure, Raw, check, diagnoses
 from grader.checks.step import close_lists, expect_tensor_list, scale, torch_sgd
@@ -27,25 +28,47 @@ HINTS = diagnoses(
     "torch.optim.SGD (and this exercise) use v = β·v + g.",
     nesterov_ignored="With nesterov=True, step along g + β·v_new (look ahead), not v_new.",
     velocity_not_updated="Return the new velocities v_new = β·v + g, not the old ones.",
+    lr_in_velocity="Your velocity has the learning rate folded in (v = β·v − lr·g then p + v, as in CS231n; or "
+    "v = β·v + lr·g then p − v). torch.optim.SGD, and this exercise, keep it out: v = β·v + g, then p − lr·v.",
 )
 
 
-def _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_velocities, tol_scale):
-    """Name the momentum convention the submission seems to follow instead."""
-    dtype = params[0].dtype
+def _lr_in_velocity(params, grads, velocities, lr, beta, nesterov, sign):
+    """The update with the learning rate inside the velocity: v = β·v − sign·lr·g, p = p + sign·(…)."""
+    new_v = [beta * f64(v) - sign * lr * f64(g) for v, g in zip(velocities, grads)]
+    steps = [f64(v) + beta * (f64(v) - f64(old)) for v, old in zip(new_v, velocities)] if nesterov else new_v
+    return [f64(p) + sign * s for p, s in zip(params, steps)], new_v
+
+
+def _predictions(params, grads, velocities, lr, beta, nesterov) -> dict[str, list[tuple]]:
+    """What each known convention returns, as (params or None, velocities or None) alternatives."""
     ema_v = [beta * f64(v) + (1 - beta) * f64(g) for v, g in zip(velocities, grads)]
-    _, true_v = torch_sgd(params, grads, lr, momentum=beta, nesterov=nesterov, velocities=velocities)
-    if close_lists(got_velocities, ema_v, dtype, tol_scale) and not close_lists(ema_v, true_v, dtype, tol_scale):
-        return "ema_momentum", HINTS["ema_momentum"]
-    if nesterov and beta > 0:
-        plain, _ = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
-        if close_lists(got_params, plain, dtype, tol_scale):
-            return "nesterov_ignored", HINTS["nesterov_ignored"]
-    if close_lists(got_velocities, velocities, dtype, tol_scale) and not close_lists(
-        velocities, true_v, dtype, tol_scale
-    ):
-        return "velocity_not_updated", HINTS["velocity_not_updated"]
-    return None, None
+    ema_p = [f64(p) - lr * ((f64(g) + beta * v) if nesterov else v) for p, g, v in zip(params, grads, ema_v)]
+    plain = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
+    return {
+        "ema_momentum": [(ema_p, ema_v)],
+        "nesterov_ignored": [plain],
+        "velocity_not_updated": [(None, [f64(v) for v in velocities])],
+        "lr_in_velocity": [
+            _lr_in_velocity(params, grads, velocities, lr, beta, nesterov, sign) for sign in (1.0, -1.0)
+        ],
+    }
+
+
+def _observe_conventions(example, got_params, got_velocities, expected, tol_scale) -> None:
+    """Observe, for each known convention, whether the answer is its answer and whether that is wrong."""
+    (params, grads, velocities), lr, beta, nesterov = example
+    dtype = params[0].dtype
+
+    def same(a, b) -> bool:
+        return all(x is None or close_lists(y, x, dtype, tol_scale) for x, y in zip(a, b))
+
+    def judge():
+        for mistake, alternatives in _predictions(params, grads, velocities, lr, beta, nesterov).items():
+            fits = any(same(alt, (got_params, got_velocities)) for alt in alternatives)
+            yield mistake, fits, not all(same(alt, expected) for alt in alternatives)
+
+    observe(judge)
 
 
 @check(
@@ -64,17 +87,16 @@ def matches_torch_sgd(example):
     )
     tol_scale = scale(params, grads, velocities) * 4 * max(lr, 1.0)
     dtype = params[0].dtype
+    expected = (expected_params, expected_velocities)
+    _observe_conventions(example, got_params, got_velocities, expected, tol_scale)
     if close_lists(got_params, expected_params, dtype, tol_scale) and close_lists(
         got_velocities, expected_velocities, dtype, tol_scale
     ):
         return
-    diagnosis, hint = _diagnose(params, grads, velocities, lr, beta, nesterov, got_params, got_velocities, tol_scale)
     raise Failure(
         f"momentum_step fails for params={fmt(params)}, grads={fmt(grads)}, velocities={fmt(velocities)}, "
         f"lr={fmt(lr)}, beta={fmt(beta)}, nesterov={nesterov}: got params {fmt(got_params)} and velocities "
-        f"{fmt(got_velocities)}; expected {fmt(expected_params)} and {fmt(expected_velocities)}.",
-        diagnosis=diagnosis,
-        hint=hint,
+        f"{fmt(got_velocities)}; expected {fmt(expected_params)} and {fmt(expected_velocities)}."
     )
 
 

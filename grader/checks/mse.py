@@ -24,6 +24,12 @@ MISTAKES = mistakes(
     Mistake(
         "mean_abs_error", "Your mse averages absolute errors; square them instead.", lambda p, t: (p - t).abs().mean()
     ),
+    Mistake(
+        "half_mse",
+        "Your mse is half the mean squared error (the ½·MSE some texts use to cancel the 2 in the gradient): "
+        "here the loss is the plain mean, without the ½.",
+        lambda p, t: F.mse_loss(p, t) / 2,
+    ),
 )
 
 

@@ -12,6 +12,11 @@ MISTAKES = mistakes(
     "predict",
     Mistake("missing_bias", "Your predictions leave out the bias: add b to every prediction.", lambda X, w, b: X @ w),
     Mistake("subtracts_bias", "Your predictions subtract the bias; add it.", lambda X, w, b: X @ w - b),
+    Mistake(
+        "missing_feature",
+        "Your predictions leave out the last feature: sum xᵢⱼ·wⱼ over every j = 0 … D−1 (X @ w uses all D columns).",
+        lambda X, w, b: X[:, :-1] @ w[:-1] + b,
+    ),
 )
 
 

@@ -8,7 +8,7 @@ import warnings
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.expect import fmt, is_close
+from grader.checks.expect import apart, fmt, is_close
 from grader.checks.model import Call, Failure, check, diagnoses, filled
 
 HORIZON = 12
@@ -97,6 +97,8 @@ HINTS = diagnoses(
     step_decay_every_epoch="Your step_decay decays every epoch; decay once every step_size epochs.",
     linear_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
     cosine_overshoots="Use min(t, total): after `total` epochs the schedule is over.",
+    restarts_after_total="Your … starts over after `total` epochs (warm restarts, as t mod total): this one "
+    "ends there and stays at its end value for every t ≥ total.",
 )
 
 
@@ -118,9 +120,9 @@ def _matches_torch(fn: str):
         got = _numbers((yield [Call(fn, (*args, t)) for t in range(len(expected))]), fn)
         if not _close(got, expected):
             diagnosis, hint = _diagnose(fn, args, got, closed_form)
+            shown, torch_gives = apart(got, expected)
             raise Failure(
-                f"{fn}{tuple(args)} for t = 0..{len(expected) - 1} gives {fmt(got, 8)}; torch gives "
-                f"{fmt(expected, 8)}.",
+                f"{fn}{tuple(args)} for t = 0..{len(expected) - 1} gives {shown}; torch gives {torch_gives}.",
                 diagnosis=diagnosis,
                 hint=hint,
             )
@@ -146,14 +148,19 @@ def stay_at_end_value(example):
     end = lr0 * factor * 0.9
     got = _numbers((yield [Call(fn, (lr0, end, total, t)) for t in range(total, total + 6)]), fn)
     if not _close(got, [end] * len(got)):
-        overshoot = "linear_overshoots" if fn == "linear_decay" else "cosine_overshoots"
-        closed_form = SCHEDULES[fn][2]
-        follows = _close(got, [closed_form(lr0, end, total, t) for t in range(total, total + 6)])
+        closed_form, ts = SCHEDULES[fn][2], range(total, total + 6)
+        slips = {
+            "linear_overshoots" if fn == "linear_decay" else "cosine_overshoots": [
+                closed_form(lr0, end, total, t) for t in ts
+            ],
+            "restarts_after_total": [closed_form(lr0, end, total, t % total) for t in ts],
+        }
+        slip = next((name for name, values in slips.items() if _close(got, values)), None)
         raise Failure(
             f"{fn}({fmt(lr0)}, {fmt(end)}, total={total}, t) for t = {total}..{total + 5} gives "
             f"{fmt(got)}; it should stay at {fmt(end)}.",
-            diagnosis=overshoot if follows else None,
-            hint=HINTS[overshoot] if follows else None,
+            diagnosis=slip,
+            hint=filled(HINTS[slip], fn) if slip == "restarts_after_total" else None,
         )
 
 
@@ -178,8 +185,8 @@ def decreasing_from_lr0(example):
         values = _numbers(got[i * HORIZON : (i + 1) * HORIZON], fn)
         if not is_close(values[0], lr0, rtol=1e-6, atol=0.0):
             raise Failure(
-                f"{fn}{args[fn]} starts at {fmt(values[0])} for t = 0; it should start at lr0 = {fmt(lr0)}.",
-                hint="At t = 0 no decay has happened yet.",
+                f"{fn}{args[fn]} starts at {fmt(values[0])} for t = 0; it should start at lr0 = {fmt(lr0)}: "
+                "at t = 0 no decay has happened yet."
             )
         if any(b > a * (1 + 1e-9) + 1e-12 for a, b in zip(values, values[1:])):
             raise Failure(f"{fn}{args[fn]} increases somewhere in t = 0..{HORIZON - 1}: {fmt(values, 12)}.")

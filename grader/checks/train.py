@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader.checks.example_store import TARGET_DEVICE
-from grader.checks.expect import expect_tensor, expect_unchanged, fmt, is_close, value_of
+from grader.checks.expect import apart, expect_tensor, expect_unchanged, fmt, is_close, value_of
 from grader.checks.model import Call, Failure, Raw, check, diagnoses
 from grader.checks.step import torch_sgd
 from grader.sandbox.protocol import Gen, LrTable
@@ -60,11 +61,25 @@ def _mse(inputs: torch.Tensor, targets: torch.Tensor, w: torch.Tensor, b: torch.
     return F.mse_loss(inputs @ w + b, targets)
 
 
-def sgd_update(params: list, velocities: list | None, inputs, targets, lr: float, beta: float) -> tuple[list, list]:
-    """One torch.optim.SGD update of [w, b] on the mse over (inputs, targets), the gradient by autograd."""
+def sgd_update(
+    params: list, velocities: list | None, inputs, targets, lr: float, beta: float, grad_scale: float = 1.0
+) -> tuple[list, list]:
+    """One torch.optim.SGD update of [w, b] on the mse over (inputs, targets), the gradient by
+    autograd (times `grad_scale`, to follow a known slip)."""
     leaves = [p.clone().requires_grad_() for p in params]
     grads = torch.autograd.grad(_mse(inputs, targets, *leaves), leaves)
-    return torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
+    return torch_sgd(params, [g * grad_scale for g in grads], lr, momentum=beta, velocities=velocities)
+
+
+class Run(NamedTuple):
+    """An oracle run: the final [w…, b], and per epoch the full-data loss after it and before it,
+    and the mean of its minibatch losses (each taken before its update), plain and weighted by size."""
+
+    params: list[float]
+    history: list[float]
+    before: list[float]
+    batch_mean: list[float]
+    weighted_batch_mean: list[float]
 
 
 def oracle_run(
@@ -75,21 +90,28 @@ def oracle_run(
     lrs: list[float],
     beta: float,
     updates_per_epoch: int | None = None,
-) -> tuple[list[float], list[float], list[float]]:
+    nominal: bool = False,
+) -> Run:
     """torch.optim.SGD from zero weights on n copies of one row: every minibatch has the same
-    gradient, so the trajectory does not depend on the shuffle. Returns (params, history
-    after each epoch, loss before each epoch)."""
+    gradient, so the trajectory does not depend on the shuffle. With `nominal`, each batch's
+    gradient is divided by batch_size instead of its own size (a known slip)."""
     x, t = row.double(), torch.tensor(target, dtype=torch.float64)
     params = [torch.zeros(row.numel(), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
     velocities = None
-    updates = updates_per_epoch or math.ceil(n / batch_size)
-    history, before = [], []
+    sizes = ([batch_size] * (n // batch_size) + [n % batch_size] * (n % batch_size > 0))[:updates_per_epoch]
+    run = Run([], [], [], [], [])
     for lr in lrs:
-        before.append(_mse(x, t, *params).item())
-        for _ in range(updates):
-            params, velocities = sgd_update(params, velocities, x, t, lr, beta)
-        history.append(_mse(x, t, *params).item())
-    return [*params[0].tolist(), params[1].item()], history, before
+        run.before.append(_mse(x, t, *params).item())
+        losses = []
+        for size in sizes:
+            losses.append(_mse(x, t, *params).item())
+            scale = size / batch_size if nominal else 1.0
+            params, velocities = sgd_update(params, velocities, x, t, lr, beta, grad_scale=scale)
+        run.history.append(_mse(x, t, *params).item())
+        run.batch_mean.append(sum(losses) / len(losses))
+        run.weighted_batch_mean.append(sum(loss * size for loss, size in zip(losses, sizes)) / sum(sizes))
+    run.params.extend([*params[0].tolist(), params[1].item()])
+    return run
 
 
 ROW, TARGET, ROWS, BATCH = torch.tensor([0.5, -1.0, 2.0]), 1.5, 10, 3
@@ -101,6 +123,10 @@ HINTS = diagnoses(
     "train",
     history_per_batch="Append to history once per epoch (after all its minibatches), not per batch.",
     history_before_update="Record the loss after the epoch's updates, not before them.",
+    minibatch_loss_history="Your history is the mean of the epoch's minibatch losses, each taken before its "
+    "update: record instead the full-data loss mse(predict(X, w, b), y) once the epoch's updates are done.",
+    nominal_batch_size="Your short last batch is divided by batch_size instead of its own size: let mse_grad "
+    "average over the rows the batch really has.",
     lr_schedule_ignored="Call lr(epoch) at the start of every epoch when lr is a function.",
     no_momentum="Pass beta on to momentum_step and carry the velocities from step to step.",
     one_batch_per_epoch="Loop over every minibatch of the epoch, not only the first.",
@@ -115,28 +141,24 @@ def _diagnose(got_params, history, beta, scheduled, dtype_tol):
     """Which well-known slip in the loop would produce this run?"""
     lrs = LRS if scheduled else [LRS[0]] * len(LRS)
     if len(history) == len(lrs) * math.ceil(ROWS / BATCH):
-        return "history_per_batch", HINTS["history_per_batch"]
-    params, _, before = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
-    if is_close(got_params, params, rtol=dtype_tol) and is_close(history, before, rtol=dtype_tol):
-        return "history_before_update", HINTS["history_before_update"]
+        return "history_per_batch"
+    run = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
+    if is_close(got_params, run.params, rtol=dtype_tol):
+        for name, expected in (
+            ("history_before_update", run.before),
+            ("minibatch_loss_history", run.batch_mean),
+            ("minibatch_loss_history", run.weighted_batch_mean),
+        ):
+            if is_close(history, expected, rtol=dtype_tol):
+                return name
     variants = {
-        "lr_schedule_ignored": (
-            scheduled and oracle_run(ROW, TARGET, ROWS, BATCH, [LRS[0]] * len(LRS), beta),
-            HINTS["lr_schedule_ignored"],
-        ),
-        "no_momentum": (
-            beta > 0 and oracle_run(ROW, TARGET, ROWS, BATCH, lrs, 0.0),
-            HINTS["no_momentum"],
-        ),
-        "one_batch_per_epoch": (
-            oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta, updates_per_epoch=1),
-            HINTS["one_batch_per_epoch"],
-        ),
+        "lr_schedule_ignored": scheduled and oracle_run(ROW, TARGET, ROWS, BATCH, [LRS[0]] * len(LRS), beta),
+        "no_momentum": beta > 0 and oracle_run(ROW, TARGET, ROWS, BATCH, lrs, 0.0),
+        "one_batch_per_epoch": oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta, updates_per_epoch=1),
+        "nominal_batch_size": oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta, nominal=True),
     }
-    for name, (run, hint) in variants.items():
-        if run and is_close(got_params, run[0], rtol=dtype_tol):
-            return name, hint
-    return None, None
+    fitting = (name for name, run in variants.items() if run and is_close(got_params, run.params, rtol=dtype_tol))
+    return next(fitting, None)
 
 
 @check(
@@ -159,19 +181,18 @@ def matches_torch_sgd_on_repeated_rows(example):
     lrs = LRS if scheduled else [LRS[0]] * len(LRS)
     (got,) = yield [train_call(X, y, epochs=len(LRS), batch_size=BATCH, lr=lr, beta=beta, init_std=0.0)]
     w, b, history = train_outputs(got, X, len(LRS))
-    params, expected_history, _ = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
+    run = oracle_run(ROW, TARGET, ROWS, BATCH, lrs, beta)
     got_params = [*w.double().cpu().tolist(), float(b)]
     tol = 1e-9 if dtype == torch.float64 else 1e-4
-    if is_close(got_params, params, rtol=tol) and is_close(history, expected_history, rtol=tol):
+    if is_close(got_params, run.params, rtol=tol) and is_close(history, run.history, rtol=tol):
         return
-    diagnosis, hint = _diagnose(got_params, history, beta, scheduled, tol)
+    (got_wb, want_wb) = apart(got_params, run.params, rtol=tol)
+    (got_history, want_history) = apart(history, run.history, rtol=tol)
     raise Failure(
         f"train on {ROWS} copies of the row {fmt(ROW)} with target {TARGET}, batch_size={BATCH}, "
         f"lr={'lr(epoch) = ' + fmt(LRS) if scheduled else fmt(LRS[0])}, beta={beta}, init_std=0 ({dtype}): got "
-        f"w, b = {fmt(got_params)} and history {fmt(history)}; torch.optim.SGD gives {fmt(params)} and "
-        f"{fmt(expected_history)}.",
-        diagnosis=diagnosis,
-        hint=hint,
+        f"w, b = {got_wb} and history {got_history}; torch.optim.SGD gives {want_wb} and {want_history}.",
+        diagnosis=_diagnose(got_params, history, beta, scheduled, tol),
     )
 
 
