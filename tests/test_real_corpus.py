@@ -1,0 +1,138 @@
+"""The corpus of real code (tests/corpus/real), graded through the real grader in one class run.
+
+Each case is a public implementation (a course, a book, a library, a Q&A thread), adapted only in
+names, signatures and types, and cites its source. Its header states the expected verdict, the
+step whose checks must fail, and the expected diagnosis. Like tests/corpus/bugs, a case holds only
+the functions it replaces; the reference supplies the rest. Asserted here: a correct case gets full
+marks and no diagnosis; a bug loses points at its own step and only there, and its diagnosis is
+named (or, for "none", nothing is named)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from conftest import corpus_files
+
+from grader import reference
+from grader.checks.model import DIAGNOSES, checks_for
+from grader.contract import FUNCTION_STEP, STEPS
+from grader.frontends.classroom import Settings, grade_class
+from grader.sandbox.client import Limits
+
+LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
+REAL = corpus_files("real")
+KEYS = ("source", "verdict", "step", "diagnosis")
+
+
+def header(path: Path) -> dict[str, str]:
+    """The `key: value` lines that follow the docstring's summary line (source, verdict, step, diagnosis)."""
+    lines = ast.get_docstring(ast.parse(path.read_text()), clean=True).splitlines()
+    fields = {"summary": lines[0]}
+    for line in lines[2:]:
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+BUGS = [p for p in REAL if header(p).get("verdict") == "bug"]
+CORRECT = [p for p in REAL if header(p).get("verdict") == "correct"]
+
+
+def student(path: Path) -> str:
+    return f"real-{path.stem}"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("real") / "class"
+    folder.mkdir()
+    for path in REAL:
+        (folder / f"{student(path)}.py").write_text(reference.source_with(path.read_text()))
+    settings = Settings(tmp_path_factory.mktemp("out"), limits=LIMITS)
+    return {row.student: row for row in grade_class(folder, settings, jobs=2)}
+
+
+def failing_steps(row) -> set[str]:
+    return {t["tags"][0] for t in row.results["tests"] if t["status"] == "failed"}
+
+
+def lost_points(row) -> dict[str, float]:
+    lost: dict[str, float] = {}
+    for t in row.results["tests"]:
+        if t["score"] < t["max_score"]:
+            lost[t["tags"][0]] = lost.get(t["tags"][0], 0.0) + t["max_score"] - t["score"]
+    return lost
+
+
+def test_corpus_is_big_and_covers_every_step():
+    assert len(REAL) >= 40 and len(CORRECT) >= 12, (len(REAL), len(CORRECT))
+    assert len(BUGS) + len(CORRECT) == len(REAL), [p.name for p in REAL if p not in BUGS + CORRECT]
+    assert {header(p)["step"] for p in BUGS} == set(STEPS)
+    correct_steps = {FUNCTION_STEP[name] for p in CORRECT for name in defined(p) if name in FUNCTION_STEP}
+    assert correct_steps == set(STEPS)
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+def test_case_header_and_shape(path):
+    """Every case cites a public source and states its verdict, step and diagnosis; its file name
+    is `<step>__<slug>.py` (`correct__<slug>.py` when correct); it defines some contract
+    functions (and helpers), not a whole rewrite, and compiles on top of the reference."""
+    fields = header(path)
+    assert fields["summary"].startswith("Real: ")
+    assert all(fields.get(key) for key in KEYS), fields
+    assert fields["source"].startswith("https://"), fields["source"]
+    prefix = path.stem.split("__")[0]
+    if fields["verdict"] == "correct":
+        assert prefix == "correct" and fields["step"] == "none" and fields["diagnosis"] == "none"
+    else:
+        assert fields["verdict"] == "bug" and fields["step"] in STEPS and prefix == fields["step"]
+    names = defined(path)
+    assert names & set(FUNCTION_STEP) and len(names & set(FUNCTION_STEP)) < len(FUNCTION_STEP) / 2, names
+    compile(reference.source_with(path.read_text()), path.name, "exec")
+
+
+def defined(path: Path) -> set[str]:
+    return {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_correct_case_gets_full_marks(path, graded):
+    row = graded[student(path)]
+    assert row.status == "graded", row.results["output"]
+    assert row.results["score"] == row.results["extra_data"]["max_score"], [
+        (t["name"], t["output"]) for t in row.results["tests"] if t["status"] == "failed"
+    ]
+    assert row.results["extra_data"]["diagnoses"] == []
+
+
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_bug_loses_points_at_its_step_only(path, graded):
+    step = header(path)["step"]
+    row = graded[student(path)]
+    assert row.status == "graded", row.results["output"]
+    failed = [(t["name"], t["output"]) for t in row.results["tests"] if t["status"] == "failed"]
+    assert failing_steps(row) == {step}, failed
+    assert set(lost_points(row)) == {step}, failed
+
+
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_bug_gets_its_diagnosis(path, graded):
+    """The expected diagnosis is among those recorded in results.json (extra_data.diagnoses, which
+    the class report reads); a case whose mistake no registered diagnosis names gets none at all."""
+    fields = header(path)
+    diagnoses = graded[student(path)].results["extra_data"]["diagnoses"]
+    if fields["diagnosis"] == "none":
+        assert diagnoses == [], diagnoses
+    else:
+        assert {fields["diagnosis"], f"{fields['step']}.{fields['diagnosis']}"} & set(diagnoses), diagnoses
+
+
+@pytest.mark.parametrize("path", [p for p in BUGS if header(p)["diagnosis"] != "none"], ids=lambda p: p.stem)
+def test_expected_diagnosis_is_registered_at_its_step(path):
+    checks_for()
+    fields = header(path)
+    assert fields["diagnosis"] in DIAGNOSES.get(fields["step"], {}), sorted(DIAGNOSES.get(fields["step"], {}))
