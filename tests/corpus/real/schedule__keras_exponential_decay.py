@@ -3,7 +3,7 @@
 source: https://github.com/keras-team/keras/blob/master/keras/src/optimizers/schedules/learning_rate_schedule.py
 verdict: bug
 step: schedule
-diagnosis: step_decay_true_division
+diagnosis: none
 
 Original: `p = global_step_recomp / decay_steps; if self.staircase: p = ops.floor(p);
 return ops.multiply(initial_learning_rate, ops.power(decay_rate, p))`, with staircase=False
