@@ -2,10 +2,11 @@
 
 Each case is a public implementation (a course, a book, a library, a Q&A thread), adapted only in
 names, signatures and types, and cites its source. Its header states the expected verdict, the
-step whose checks must fail, and the expected diagnosis. Like tests/corpus/bugs, a case holds only
-the functions it replaces; the reference supplies the rest. Asserted here: a correct case gets full
-marks and no diagnosis; a bug loses points at its own step and only there, and its diagnosis is
-named (or, for "none", nothing is named)."""
+step whose checks must fail, and the expected diagnosis (and, under `also`, the other mistakes the
+case really makes, when it makes several). Like tests/corpus/bugs, a case holds only the functions
+it replaces; the reference supplies the rest. Asserted here: a correct case gets full marks and no
+diagnosis; a bug loses points at its own step and only there; its diagnosis is named (or, for
+"none", nothing is named), and no mistake it does not make is named."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def header(path: Path) -> dict[str, str]:
 
 BUGS = [p for p in REAL if header(p).get("verdict") == "bug"]
 CORRECT = [p for p in REAL if header(p).get("verdict") == "correct"]
+
+
+def expected_diagnoses(path: Path) -> set[str]:
+    """The diagnosis, and the other mistakes (`also`) the case makes: every name the grader may give it."""
+    fields = header(path)
+    named = {fields["diagnosis"]} - {"none"}
+    return named | {name.strip() for name in fields.get("also", "").split(",") if name.strip()}
 
 
 def student(path: Path) -> str:
@@ -131,8 +139,19 @@ def test_bug_gets_its_diagnosis(path, graded):
         assert {fields["diagnosis"], f"{fields['step']}.{fields['diagnosis']}"} & set(diagnoses), diagnoses
 
 
-@pytest.mark.parametrize("path", [p for p in BUGS if header(p)["diagnosis"] != "none"], ids=lambda p: p.stem)
-def test_expected_diagnosis_is_registered_at_its_step(path):
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_bug_gets_no_wrong_diagnosis(path, graded):
+    """A wrong diagnosis is worse than none, since the student follows it: the grader names only
+    mistakes the case really makes (its diagnosis and its `also`)."""
+    step = header(path)["step"]
+    allowed = expected_diagnoses(path) | {f"{step}.{name}" for name in expected_diagnoses(path)}
+    diagnoses = set(graded[student(path)].results["extra_data"]["diagnoses"])
+    assert diagnoses <= allowed, sorted(diagnoses - allowed)
+
+
+@pytest.mark.parametrize("path", [p for p in BUGS if expected_diagnoses(p)], ids=lambda p: p.stem)
+def test_expected_diagnoses_are_registered_at_its_step(path):
     checks_for()
-    fields = header(path)
-    assert fields["diagnosis"] in DIAGNOSES.get(fields["step"], {}), sorted(DIAGNOSES.get(fields["step"], {}))
+    step = header(path)["step"]
+    missing = expected_diagnoses(path) - set(DIAGNOSES.get(step, {}))
+    assert not missing, (sorted(missing), sorted(DIAGNOSES.get(step, {})))

@@ -4,6 +4,7 @@ source: https://github.com/pytorch/pytorch/blob/main/torch/nn/modules/linear.py
 verdict: bug
 step: init
 diagnosis: uniform_init
+also: nonzero_bias, ignores_generator
 
 Original: `init.kaiming_uniform_(self.weight, a=math.sqrt(5))`, then
 `bound = 1 / math.sqrt(fan_in); init.uniform_(self.bias, -bound, bound)`. Adapted: a weight

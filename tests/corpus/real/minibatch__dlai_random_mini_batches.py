@@ -4,6 +4,7 @@ source: https://github.com/OH-Seoyoung/ML_Optimization_Methods/blob/HEAD/Without
 verdict: bug
 step: minibatch
 diagnosis: reseeds_generator
+also: fixed_seed
 
 Original: `np.random.seed(seed); permutation = list(np.random.permutation(m))`, then
 `num_complete_minibatches = math.floor(m/mini_batch_size)` full batches and, if

@@ -4,6 +4,7 @@ source: https://github.com/YouYueHuang/SelfDrivingCarProjects/blob/HEAD/P2-Traff
 verdict: bug
 step: minibatch
 diagnosis: reseeds_generator
+also: fixed_seed
 
 Original: `np.random.seed(seed); m = X.shape[0]; permutation = list(np.random.permutation(m))`, then
 `num_complete_minibatches = math.ceil(m/mini_batch_size)` slices `[k * mini_batch_size:(k + 1) *

@@ -4,6 +4,7 @@ source: https://github.com/pytorch/pytorch/blob/main/torch/utils/data/distribute
 verdict: bug
 step: minibatch
 diagnosis: fixed_seed
+also: reseeds_generator
 
 Original: `if self.shuffle: g = torch.Generator(); g.manual_seed(self.seed + self.epoch);
 indices = torch.randperm(len(self.dataset), generator=g).tolist()`, with seed = 0 and
