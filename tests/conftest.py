@@ -21,13 +21,13 @@ def corpus_files(kind: str) -> list[Path]:
 
 
 def corpus_source(path: Path) -> str:
-    """The whole submission a corpus file stands for: a bugs or hostile file holds only what
+    """The whole submission a corpus file stands for: a bugs, real or hostile file holds only what
     differs from the reference, so it goes on top of the reference source (the later
     definitions replace the reference ones); a correct file is a whole rewrite already."""
     from grader import reference
 
     text = path.read_text()
-    return reference.source_with(text) if path.parent.name in ("bugs", "hostile") else text
+    return reference.source_with(text) if path.parent.name in ("bugs", "real", "hostile") else text
 
 
 def header(path: Path) -> dict[str, str]:

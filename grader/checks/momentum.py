@@ -43,10 +43,9 @@ def _lr_in_velocity(params, grads, velocities, lr, beta, nesterov, sign):
 def _predictions(params, grads, velocities, lr, beta, nesterov) -> dict[str, list[tuple]]:
     """What each known convention returns, as (params or None, velocities or None) alternatives."""
     ema_v = [beta * f64(v) + (1 - beta) * f64(g) for v, g in zip(velocities, grads)]
-    ema_p = [f64(p) - lr * ((f64(g) + beta * v) if nesterov else v) for p, g, v in zip(params, grads, ema_v)]
     plain = torch_sgd(params, grads, lr, momentum=beta, velocities=velocities)
     return {
-        "ema_momentum": [(ema_p, ema_v)],
+        "ema_momentum": [(None, ema_v)],
         "nesterov_ignored": [plain],
         "velocity_not_updated": [(None, [f64(v) for v in velocities])],
         "lr_in_velocity": [

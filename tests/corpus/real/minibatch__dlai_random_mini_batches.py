@@ -3,8 +3,8 @@
 source: https://github.com/OH-Seoyoung/ML_Optimization_Methods/blob/HEAD/Without_DL_framework/opti_mini.py
 verdict: bug
 step: minibatch
-diagnosis: reseeds_generator
-also: fixed_seed
+diagnosis: fixed_seed
+also: reseeds_generator
 
 Original: `np.random.seed(seed); permutation = list(np.random.permutation(m))`, then
 `num_complete_minibatches = math.floor(m/mini_batch_size)` full batches and, if

@@ -3,8 +3,8 @@
 source: https://github.com/YouYueHuang/SelfDrivingCarProjects/blob/HEAD/P2-Traffic-Sign-Classifier/test/Shuffling_and_Partition.py
 verdict: bug
 step: minibatch
-diagnosis: reseeds_generator
-also: fixed_seed
+diagnosis: fixed_seed
+also: reseeds_generator
 
 Original: `np.random.seed(seed); m = X.shape[0]; permutation = list(np.random.permutation(m))`, then
 `num_complete_minibatches = math.ceil(m/mini_batch_size)` slices `[k * mini_batch_size:(k + 1) *

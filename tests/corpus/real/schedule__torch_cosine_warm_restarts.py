@@ -3,7 +3,7 @@
 source: https://github.com/pytorch/pytorch/blob/main/torch/optim/lr_scheduler.py
 verdict: bug
 step: schedule
-diagnosis: not_held_at_end
+diagnosis: restarts_after_total
 
 Original: `step(epoch)`: `if self.T_mult == 1: self.T_cur = epoch % self.T_0`; `get_lr`:
 `self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2`.
