@@ -90,9 +90,10 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         bar.update(task, description="graded")
     _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED), None))
     print_class_summary(rows, settings.out, console, roster.skipped)
-    from grader.reporters.class_report import terminal_summary, write_class_report
+    from grader.reporters.class_report import changes_line, terminal_summary, write_class_report
 
     terminal_summary(rows, console)
+    console.print(for_console(changes_line(rows)), soft_wrap=True, highlight=False)
     report = write_class_report(rows, settings.out, skipped=roster.skipped)
     console.print(f"class report: {for_console(report)}", soft_wrap=True, highlight=False)
     return 0
@@ -130,6 +131,20 @@ def print_class_summary(rows: Sequence, out: Path, console: Console, skipped: Se
         console.print(
             f"skipped {for_console(entry.entry)}: {for_console(entry.reason)}", soft_wrap=True, highlight=False
         )
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from grader.reporters.lms import export
+
+    done = export(
+        Path(args.out), args.to, Path(args.roster), args.assignment, assignment_id=args.assignment_id, key=args.key
+    )
+    for student in done.absent:
+        console.print(f"{for_console(student)}: in the roster, no submission: exported as 0", highlight=False)
+    for student in done.unlisted:
+        console.print(f"{for_console(student)}: graded, not in the roster: left out", highlight=False)
+    console.print(f"wrote {for_console(done.path)}: import it into {args.to.capitalize()}", highlight=False)
+    return 0
 
 
 def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
@@ -288,6 +303,14 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("out_dir", metavar="OUT_DIR")
     release.add_argument("--force", action="store_true", help="replace a previous release in OUT_DIR")
     release.set_defaults(run=cmd_release)
+    export = commands.add_parser("export", help="write a graded class's grades as a Canvas or Moodle import file")
+    export.add_argument("out", metavar="OUT_DIR", help="a class's output folder (with grades.csv)")
+    export.add_argument("--to", required=True, choices=("canvas", "moodle"), help="the LMS")
+    export.add_argument("--roster", required=True, metavar="ROSTER.csv", help="folder names → LMS identities")
+    export.add_argument("--assignment", required=True, help="the assignment's name in the LMS")
+    export.add_argument("--assignment-id", default="", help="Canvas: the assignment's id (else Canvas creates it)")
+    export.add_argument("--key", default="email", choices=("email", "id_number"), help="Moodle: identify users by")
+    export.set_defaults(run=cmd_export)
     rubric = commands.add_parser("rubric", help="list every check's points and visibility, overrides applied")
     rubric.add_argument("--rubric", help="a rubric TOML file of overrides (default: grader/rubric.toml)")
     rubric.set_defaults(run=cmd_rubric)
@@ -297,11 +320,13 @@ def parser() -> argparse.ArgumentParser:
 def _input_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input rather than a bug: one line on stderr, exit status 2.
     (Imported only when needed: `grade` starts its sandbox before it imports torch.)"""
+    from grader.overrides import OverrideError
+    from grader.reporters.lms import ExportError
     from grader.rubric import RubricError
     from grader.sandbox.client import SandboxError
     from grader.submission import SubmissionError
 
-    return UsageError, SubmissionError, RubricError, SandboxError
+    return UsageError, SubmissionError, RubricError, SandboxError, OverrideError, ExportError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,11 @@ def csv_cell(text: object) -> str:
     return f"'{text}" if text.startswith(CSV_TRIGGERS) else text
 
 
+def csv_text(cell: str) -> str:
+    """The text `csv_cell` was given, from the cell it made (a leading `'` before a formula prefix goes)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(CSV_TRIGGERS) else cell
+
+
 def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """`text`, cut to at most `limit` characters and then marked as truncated."""
     if len(text) <= limit:

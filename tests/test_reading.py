@@ -224,7 +224,7 @@ def test_a_failing_entry_still_gets_its_row_and_grades_csv(tmp_path: Path, monke
     def broken(student, settings, graded=None):
         raise RuntimeError("the disk fell off [/]")
 
-    monkeypatch.setattr(classroom, "fingerprint", broken)
+    monkeypatch.setattr(classroom, "inputs", broken)
     rows = {r.student: r for r in grade_class(folder, settings, jobs=1)}
     assert rows["alice"].status == "crashed" and "RuntimeError: the disk fell off" in rows["alice"].results["output"]
     assert rows["carol"].status == "not gradable" and "the disk fell off" in rows["carol"].results["output"]

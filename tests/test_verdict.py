@@ -118,7 +118,7 @@ def test_stored_results_without_a_status_are_graded_again(tmp_path: Path) -> Non
     stored.parent.mkdir(parents=True)
     old = {"score": 1.0, "tests": [{}], "extra_data": {"fingerprint": classroom.fingerprint(student, settings)}}
     stored.write_text(json.dumps(old))
-    assert classroom._previous(student, settings) is None
+    assert classroom._previous(student, settings, classroom._stored(student, settings.out)) is None
     stored.write_text(json.dumps(with_status(old, GRADED)))
-    assert classroom._previous(student, settings) == old
+    assert classroom._previous(student, settings, classroom._stored(student, settings.out)) == old
     assert status_of({"tests": [{}]}) == GRADED and status_of({"tests": []}) == NOT_GRADABLE

@@ -7,7 +7,9 @@ entries (".name") and files of other kinds are skipped, each with its reason. Fo
 `OUT_DIR/students/<student>/results.json` (and feedback.html) are written atomically, and
 `OUT_DIR/grades.csv` gathers them all. Each results.json records the row's status (graded, not
 loadable, not gradable, crashed: `grader.verdict`), which grades.csv and the class report read. A
-student whose graded file and grading setup are unchanged is not graded again unless `force`.
+student whose graded file, grading setup and overrides (`grader.overrides`, from OUT_DIR/overrides.csv)
+are unchanged is not graded again unless `force`; each results.json records what it was made from
+(`extra_data["inputs"]`), so that OUT_DIR/changes.csv can say why a regrade changed a student's points.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from grader.checks.example_store import recorded_examples
 from grader.checks.model import checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
+from grader.overrides import Override, apply_overrides, override_points, read_overrides
 from grader.rubric import DEFAULT_RUBRIC, load_rubric
 from grader.sandbox.client import Limits
 from grader.submission import NAMES, SubmissionError, decode, read_bytes, refusal
@@ -43,6 +46,19 @@ from grader.verdict import CRASHED, NOT_GRADABLE, recorded_status, status_of, wi
 SUFFIXES = (".py", ".ipynb")
 STUDENTS = "students"
 """OUT_DIR/students/<student>/: apart from grades.csv and report.html, so no name can clash with them."""
+OVERRIDES, CHANGES = "overrides.csv", "changes.csv"
+"""OUT_DIR/overrides.csv (the instructor's), OUT_DIR/changes.csv (each run's)."""
+REASONS = {
+    "submission": "submission changed",
+    "rubric": "rubric changed",
+    "grader": "grader version changed",
+    "seed": "seed or device changed",
+    "device": "seed or device changed",
+    "overrides": "override changed",
+}
+"""What a grade depends on (`inputs`), in the order a change is blamed on, and how changes.csv says it."""
+FORCED = "regraded with --force"
+"""changes.csv's reason when the points changed though none of the inputs did."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class Settings:
     rubric: str | None = None
     force: bool = False
     limits: Limits = Limits()
+    overrides: Mapping[str, tuple[Override, ...]] = field(default_factory=dict)
+    """student → their overrides (`grade_class` reads them from OUT_DIR/overrides.csv)."""
 
 
 def discover(class_dir: Path) -> Roster:
@@ -136,34 +154,56 @@ def student_folder(out: Path, name: str) -> Path:
     return out / STUDENTS / name
 
 
-def fingerprint(student: Student, settings: Settings, graded: tuple[bytes, Path] | None = None) -> str:
-    """What the grade depends on: the graded file's name and bytes (read safely, nothing else of a
-    folder), or why it cannot be read, and the grading setup."""
-    digest = hashlib.sha256()
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def inputs(student: Student, settings: Settings, graded: tuple[bytes, Path] | None = None) -> dict[str, str]:
+    """What the grade depends on (the keys of REASONS): hashes of the graded file's name and bytes
+    (read safely, nothing else of a folder) or of why it cannot be read, of the rubric and of the
+    student's overrides; the grader version, seed and device."""
     rubric = Path(settings.rubric) if settings.rubric else DEFAULT_RUBRIC
-    for part in (grader.__version__, settings.device, str(settings.seed), rubric.read_text()):
-        digest.update(part.encode() + b"\0")
     try:
         data, file = graded or read_bytes(student.path)
-        digest.update(file.name.encode() + b"\0" + data)
+        submission = _sha(file.name.encode() + b"\0" + data)
     except SubmissionError as exc:
-        digest.update(b"unreadable\0" + str(exc).encode())
-    return digest.hexdigest()
+        submission = _sha(b"unreadable\0" + str(exc).encode())
+    overrides = [o.record() for o in settings.overrides.get(student.name, ())]
+    return {
+        "submission": submission,
+        "rubric": _sha(rubric.read_bytes()),
+        "grader": grader.__version__,
+        "seed": str(settings.seed),
+        "device": settings.device,
+        "overrides": _sha(json.dumps(overrides, sort_keys=True).encode()),
+    }
 
 
-def _previous(student: Student, settings: Settings) -> dict | None:
-    """The stored results, when they were made from exactly this submission and setup (and record
-    the submission's status: an older grader's do not)."""
-    if settings.force:
-        return None
+def fingerprint(student: Student, settings: Settings, graded: tuple[bytes, Path] | None = None) -> str:
+    """One hash of everything the grade depends on (`inputs`)."""
+    return digest_of(inputs(student, settings, graded))
+
+
+def digest_of(parts: dict[str, str]) -> str:
+    return _sha(json.dumps(parts, sort_keys=True).encode())
+
+
+def _stored(student: Student, out: Path) -> dict | None:
+    """The student's results.json from an earlier run, or None."""
     try:
-        results = json.loads((student_folder(settings.out, student.name) / "results.json").read_text())
+        results = json.loads((student_folder(out, student.name) / "results.json").read_text())
     except (OSError, ValueError):
         return None
-    same = isinstance(results, dict) and results.get("extra_data", {}).get("fingerprint") == fingerprint(
-        student, settings
-    )
-    return results if same and recorded_status(results) is not None else None
+    return results if isinstance(results, dict) and isinstance(results.get("extra_data"), dict) else None
+
+
+def _previous(student: Student, settings: Settings, stored: dict | None) -> dict | None:
+    """The `stored` results, when they were made from exactly this submission, setup and overrides
+    (and record the submission's status: an older grader's do not)."""
+    if settings.force or stored is None:
+        return None
+    same = stored["extra_data"].get("fingerprint") == fingerprint(student, settings)
+    return stored if same and recorded_status(stored) is not None else None
 
 
 # --- worker processes ------------------------------------------------------------------
@@ -200,15 +240,16 @@ def grade_student(student: Student, settings: Settings) -> dict:
     report = None
     try:
         data, file = read_bytes(student.path)
-        digest = fingerprint(student, settings, (data, file))
+        parts = inputs(student, settings, (data, file))
         report = grade_source(decode(data, file), file.name, _SANDBOX, seed=settings.seed, rubric_path=settings.rubric)
         results = results_json(report)
         results["extra_data"]["graded_file"] = file.name
     except SubmissionError as exc:
         results = _ungraded(str(exc), settings, environment(settings.device, settings.seed, list(_SANDBOX.layers)))
-        digest = fingerprint(student, settings)
-    results["extra_data"]["fingerprint"] = digest
+        parts = inputs(student, settings)
+    results["extra_data"].update(inputs=parts, fingerprint=digest_of(parts))
     results["execution_time"] = round(time.perf_counter() - started, 3)
+    apply_overrides(results, settings.overrides.get(student.name, ()))
     _record(student, settings, results, report)
     return results
 
@@ -217,15 +258,16 @@ def _record(student: Student, settings: Settings, results: dict, report=None) ->
     """Write a student's results.json and feedback.html (from `report` when there is one)."""
     from html import escape
 
-    from grader.reporters.html import feedback_html
+    from grader.reporters.html import feedback_html, overrides_html
 
     folder = student_folder(settings.out, student.name)
     write_atomically(folder / "results.json", json.dumps(results, indent=2, ensure_ascii=True) + "\n")
+    overrides = results["extra_data"].get("overrides", [])
     if report is not None:
-        page = feedback_html(report)
+        page = feedback_html(report, overrides=overrides)
     else:
         text = escape(plain(results["output"]))
-        page = f"<!doctype html><meta charset=utf-8><title>Feedback</title><pre>{text}</pre>"
+        page = f"<!doctype html><meta charset=utf-8><title>Feedback</title><pre>{text}</pre>{overrides_html(overrides)}"
     write_atomically(folder / "feedback.html", page)
 
 
@@ -245,12 +287,25 @@ def _ungraded(reason: str, settings: Settings, env: dict) -> dict:
 # --- the class run -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Change:
+    """One line of changes.csv: a regrade changed a student's points at a step, and why."""
+
+    student: str
+    step: str
+    old: float
+    new: float
+    reason: str
+
+
 @dataclass
 class Row:
     """One line of grades.csv."""
 
     student: str
     results: dict
+    changes: list[Change] = field(default_factory=list)
+    """What this run's regrade changed in the student's points (none when nothing did)."""
 
     @property
     def status(self) -> str:
@@ -258,10 +313,18 @@ class Row:
         return status_of(self.results)
 
     def step_points(self) -> dict[str, float]:
+        """step → the points graded there, with the overrides' added."""
         points = dict.fromkeys(STEPS, 0.0)
         for test in self.results.get("tests", []):
             points[test["tags"][0]] += test["score"]
+        for step, added in override_points(self.results).items():
+            points[step] = points.get(step, 0.0) + added
         return points
+
+    @property
+    def overridden(self) -> float:
+        """The points the overrides add in all."""
+        return sum(override_points(self.results).values())
 
 
 def grade_class(
@@ -272,15 +335,21 @@ def grade_class(
     progress: Callable[[str, dict, bool], None] = lambda name, results, cached: None,
     roster: Roster | None = None,
 ) -> list[Row]:
-    """Grade every student of `class_dir` (or of `roster`, its `discover`) on `jobs` warm workers;
-    return one row per student, and write grades.csv whatever happened to any one of them."""
+    """Grade every student of `class_dir` (or of `roster`, its `discover`) on `jobs` warm workers,
+    with OUT_DIR/overrides.csv applied; return one row per student, and write grades.csv and
+    changes.csv whatever happened to any one of them. A bad overrides.csv stops it before anything
+    is graded or written (OverrideError)."""
     students = (roster or discover(class_dir)).students
     load_rubric(settings.rubric)
+    stored = {s.name: _stored(s, settings.out) for s in students}
+    steps_of = {c.id: c.step for c in checks_for()} | {step: step for step in STEPS}
+    overrides = read_overrides(settings.out / OVERRIDES, stored, steps_of)
+    settings = replace(settings, overrides=overrides)
     _remove_stale(settings.out)
     done: dict[str, dict] = {}
     todo = []
     for student in students:
-        results, cached = _without_grading(student, settings)
+        results, cached = _without_grading(student, settings, stored[student.name])
         if results is None:
             todo.append(student)
         else:
@@ -294,9 +363,41 @@ def grade_class(
         warm_torch_optim()
         settle_after_start_up()
         _run_pool(todo, settings, jobs, done, progress)
-    rows = [Row(s.name, done[s.name]) for s in students]
+    rows = [Row(s.name, done[s.name], changes(s.name, stored[s.name], done[s.name])) for s in students]
     write_gradebook(rows, settings.out / "grades.csv")
+    write_changes(rows, settings.out / CHANGES)
     return rows
+
+
+def changes(student: str, old: dict | None, new: dict) -> list[Change]:
+    """What regrading changed in `student`'s points per step (nothing for a first grade or stored
+    results), blamed on the first of REASONS whose input differs."""
+    if old is None or new is old:
+        return []
+    before, after = Row(student, old).step_points(), Row(student, new).step_points()
+    moved = [step for step in after if abs(after[step] - before.get(step, 0.0)) > 1e-9]
+    if not moved:
+        return []
+    reason = _reason(old["extra_data"].get("inputs"), new["extra_data"].get("inputs"))
+    return [Change(student, step, before.get(step, 0.0), after[step], reason) for step in moved]
+
+
+def _reason(old: dict | None, new: dict | None) -> str:
+    if not old:  # results made before they recorded their inputs: by an older grader
+        return REASONS["grader"]
+    if not new:  # the submission could not be read or graded this time
+        return REASONS["submission"]
+    return next((why for key, why in REASONS.items() if old.get(key) != new.get(key)), FORCED)
+
+
+def write_changes(rows: list[Row], path: Path) -> None:
+    """changes.csv: a header, then one line per student and step whose points this run changed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "step", "old points", "new points", "reason"])
+    for change in (c for row in rows for c in row.changes):
+        writer.writerow([csv_cell(change.student), change.step, f"{change.old:g}", f"{change.new:g}", change.reason])
+    write_atomically(path, buffer.getvalue())
 
 
 def _remove_stale(out: Path) -> None:
@@ -306,11 +407,11 @@ def _remove_stale(out: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _without_grading(student: Student, settings: Settings) -> tuple[dict | None, bool]:
-    """(results, whether they are stored ones) for a student who need not be graded; (None, False) else."""
+def _without_grading(student: Student, settings: Settings, stored: dict | None) -> tuple[dict | None, bool]:
+    """(results, whether they are the `stored` ones) for a student who need not be graded; (None, False) else."""
     try:
         if not student.problem:
-            previous = _previous(student, settings)
+            previous = _previous(student, settings, stored)
             return previous, previous is not None
         reason = student.problem
     except Exception as exc:  # noqa: BLE001 - one entry must not sink the class
@@ -326,6 +427,11 @@ def _not_gradable(student: Student, settings: Settings, reason: str, *, crashed:
     if crashed:
         results["output"] = f"Grading crashed: {reason}"
         with_status(results, CRASHED)
+    try:
+        results["extra_data"]["inputs"] = inputs(student, settings)
+    except Exception:  # noqa: BLE001 - what cannot be fingerprinted still gets its row
+        pass
+    apply_overrides(results, settings.overrides.get(student.name, ()))
     try:
         _record(student, settings, results)
     except OSError:  # its own files are lost, but not its row in grades.csv
@@ -371,11 +477,12 @@ def _run_pool(todo: list[Student], settings: Settings, jobs: int, done: dict, pr
 
 
 def write_gradebook(rows: list[Row], path: Path) -> None:
-    """grades.csv: one row per student, one column per step, then the total; text cells that a
-    spreadsheet could take for a formula start with a single quote."""
+    """grades.csv: one row per student, one column per step (overrides included), the points the
+    overrides add, then the total; text cells that a spreadsheet could take for a formula start with
+    a single quote."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *STEPS, "total", "max", "status"])
+    writer.writerow(["student", *STEPS, "overrides", "total", "max", "status"])
     for row in rows:
         points = row.step_points()
         max_score = row.results.get("extra_data", {}).get("max_score", "")
@@ -383,6 +490,7 @@ def write_gradebook(rows: list[Row], path: Path) -> None:
             [
                 csv_cell(row.student),
                 *(f"{points[s]:g}" for s in STEPS),
+                f"{row.overridden:g}",
                 f"{row.results.get('score', 0):g}",
                 f"{max_score:g}" if max_score != "" else "",
                 csv_cell(row.status),

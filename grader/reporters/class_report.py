@@ -21,6 +21,7 @@ from rich.table import Table
 from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import STEPS
 from grader.files import write_atomically
+from grader.overrides import override_points
 from grader.reporters.page import escaped, page, png
 from grader.text import for_console
 from grader.verdict import GRADED, status_of, submission_status
@@ -86,6 +87,8 @@ def summary_from_results(student: str, results: dict, status: str | None = None)
         entry = steps.setdefault(str(tags[0]), [0.0, 0.0])
         entry[0] += float(test.get("score") or 0.0)
         entry[1] += float(test.get("max_score") or 0.0)
+    for step, added in override_points(results).items():
+        steps.setdefault(step, [0.0, 0.0])[0] += added
     lost = {s for s, (points, top) in steps.items() if points < top}
     diagnoses = []
     for ident in (results.get("extra_data") or {}).get("diagnoses") or []:
@@ -339,6 +342,35 @@ def _students_table(summaries: list) -> str:
     return students
 
 
+def _changes_section(rows: Iterable[Any]) -> str:
+    """What this run's regrades changed (`classroom.Row.changes`), as changes.csv has it."""
+    changed = [c for row in rows for c in getattr(row, "changes", ())]
+    if not changed:
+        none = '<p class="muted">No student\'s points changed in this run.</p>'
+        return f'<section class="card" id="changes"><h2>What changed</h2>{none}</section>'
+    body = "".join(
+        f'<tr><td>{escaped(c.student)}</td><td>{escaped(c.step)}</td><td class="num">{c.old:g}</td>'
+        f'<td class="num">{c.new:g}</td><td>{escaped(c.reason)}</td></tr>'
+        for c in changed
+    )
+    return (
+        '<section class="card" id="changes"><h2>What changed</h2><table><thead><tr><th>student</th><th>step</th>'
+        '<th class="num">old points</th><th class="num">new points</th><th>why</th></tr></thead>'
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
+def changes_line(rows: Iterable[Any]) -> str:
+    """One line for the terminal: how many students' points this run changed, and why."""
+    changed = [c for row in rows for c in getattr(row, "changes", ())]
+    if not changed:
+        return "changes: none (no student's points changed)"
+    students = {c.student for c in changed}
+    why = Counter(c.reason for c in changed)
+    reasons = ", ".join(f"{n} {reason}" for reason, n in why.most_common())
+    return f"changes: {len(students)} students, {len(changed)} step scores ({reasons}); see changes.csv"
+
+
 def _figure(images: dict) -> str:
     figure = "".join(
         f'<img src="{images[k]}" alt="{escaped(alt)}">'
@@ -353,6 +385,7 @@ def class_report_html(
 ) -> str:
     """The class report page: self-contained, students' names and error texts escaped, and the
     class folder's `skipped` entries listed with why."""
+    rows = list(rows)
     summaries = as_summaries(rows)
     graded = [r for r in summaries if r.graded]
     failed = [r for r in summaries if not r.graded]
@@ -367,6 +400,7 @@ def class_report_html(
         f'<section class="card"><h2>Score distribution per step</h2>{figure}{step_table}</section>'
         '<section class="card"><h2>Diagnosed mistakes</h2><p>How many students each recognised mistake '
         f"was found in: the misconceptions to teach again.</p>{diagnoses}</section>"
+        f"{_changes_section(rows)}"
         f'<section class="card"><h2>Submissions with errors</h2>{errors}</section>'
         f'<section class="card"><h2>Students</h2>{students}</section>'
         f"{_skipped_section(skipped)}"

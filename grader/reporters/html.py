@@ -7,6 +7,7 @@ the diagnosis hint when one fired (it names the mistake, never the inputs), as i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.contract import STEPS
@@ -164,12 +165,31 @@ def _footer(report: Report) -> str:
     return f"<footer><dl>{cells}</dl></footer>"
 
 
-def feedback_html(report: Report, plot_data: dict | None = None) -> str:
-    """The feedback page for one graded submission; plots from `plot_data` or `report.extra["plots"]`."""
+def overrides_html(overrides: Sequence[dict]) -> str:
+    """The instructor's adjustments (results.json's `extra_data["overrides"]`), each with its reason."""
+    if not overrides:
+        return ""
+    rows = "".join(
+        f'<tr><td>{escaped(o["check"])}</td><td class="num">{o["points"]:+g}</td><td>{escaped(o["reason"])}</td>'
+        f"<td>{escaped(o['author'])}</td></tr>"
+        for o in overrides
+    )
+    return (
+        '<section class="card" id="overrides"><h2>Adjustments by your instructor</h2>'
+        "<p>Added to the points the checks gave (included in the score above).</p>"
+        '<table><thead><tr><th>check or step</th><th class="num">points</th><th>reason</th><th>by</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def feedback_html(report: Report, plot_data: dict | None = None, *, overrides: Sequence[dict] = ()) -> str:
+    """The feedback page for one graded submission, with the instructor's `overrides` (results.json's
+    records) added to its score and listed; plots from `plot_data` or `report.extra["plots"]`."""
     if plot_data is None:
         plot_data = report.extra.get("plots")
     name = Path(report.submission).name or report.submission
-    fraction = report.score / report.max_score if report.max_score else 0.0
+    score = report.score + sum(o["points"] for o in overrides)
+    fraction = min(max(score / report.max_score, 0.0), 1.0) if report.max_score else 0.0
     load_error = (
         f'<div class="card alert"><strong>Could not load your submission:</strong> {escaped(report.load_error)}</div>'
         if report.load_error
@@ -177,11 +197,12 @@ def feedback_html(report: Report, plot_data: dict | None = None) -> str:
     )
     body = (
         f'<header class="card"><h1>SGD exercise: feedback for {escaped(name, 200)}</h1>'
-        f'<div class="score">{_pts(round(report.score, 4))} / {_pts(round(report.max_score, 4))}</div>'
+        f'<div class="score">{_pts(round(score, 4))} / {_pts(round(report.max_score, 4))}</div>'
         f'<div class="bar"><span style="width: {100 * fraction:.1f}%"></span></div>'
         "<p>Each step below lists its checks. A failing check shows the smallest input it could find "
         "and, when it recognises the mistake, what to change. Hidden checks show only their name and points."
-        f"</p>{_summary(report)}</header>{load_error}{_steps(report)}{_plots(plot_data)}{_footer(report)}"
+        f"</p>{_summary(report)}</header>{load_error}{overrides_html(overrides)}{_steps(report)}"
+        f"{_plots(plot_data)}{_footer(report)}"
     )
     return page(f"Feedback: {name}", CSS, body)
 
