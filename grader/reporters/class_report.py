@@ -368,7 +368,12 @@ def changes_line(rows: Iterable[Any]) -> str:
     students = {c.student for c in changed}
     why = Counter(c.reason for c in changed)
     reasons = ", ".join(f"{n} {reason}" for reason, n in why.most_common())
-    return f"changes: {len(students)} students, {len(changed)} step scores ({reasons}); see changes.csv"
+    counted = f"{_count(len(changed), 'step score')} of {_count(len(students), 'student')}"
+    return f"changes: {counted} ({reasons}); see changes.csv"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def _figure(images: dict) -> str:
