@@ -4,6 +4,8 @@ changes.csv: what a regrade changed, and why."""
 from __future__ import annotations
 
 import csv
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -98,7 +100,7 @@ def test_a_change_is_blamed_on_the_input_that_changed(key: str, reason: str) -> 
 def test_what_did_not_change_is_not_reported() -> None:
     old = results()
     assert changes("alice", None, old) == []  # a first grade
-    assert changes("alice", old, old) == []  # stored results, not regraded
+    assert changes("alice", old, old) == []  # the same points
     assert changes("alice", old, results(submission="new")) == []  # regraded, same points
     assert changes("alice", old, results(train=0.0))[0].reason == classroom.FORCED
     del old["extra_data"]["inputs"]
@@ -115,3 +117,27 @@ def test_changes_csv_report_and_terminal(tmp_path: Path) -> None:
     assert "No student's points changed" in class_report_html([Row("alice", results())])
     assert changes_line(rows) == "changes: 1 step score of 1 student (1 rubric changed); see changes.csv"
     assert changes_line([]) == "changes: none (no student's points changed)"
+
+
+def test_a_killed_regrade_is_reported_by_the_run_that_resumes_it(tmp_path: Path) -> None:
+    """Students a killed run regraded are unchanged for the resumed run, which still reports what
+    they changed: their results.json, written after the last changes.csv, records it."""
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "alice.py").write_text("x = 1\n")
+    settings = classroom.Settings(tmp_path / "out")
+    student = classroom.Student("alice", tmp_path / "class" / "alice.py")
+    write_changes([], settings.out / "changes.csv")  # the last run that finished
+    stored = results()
+    stored["extra_data"] |= {
+        "fingerprint": classroom.fingerprint(student, settings),
+        "changed": [{"student": "alice", "step": "mse", "old": 4.0, "new": 3.0, "reason": "submission changed"}],
+    }
+    path = classroom.student_folder(settings.out, "alice") / "results.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(stored))  # by the killed run
+    os.utime(settings.out / "changes.csv", ns=(1_000_000_000, 1_000_000_000))
+    (row,) = classroom.grade_class(tmp_path / "class", settings, jobs=1)  # nothing to grade: no pool
+    assert row.changes == [Change("alice", "mse", 4.0, 3.0, "submission changed")]
+    assert (settings.out / "changes.csv").read_text().splitlines()[1:] == ["alice,mse,4,3,submission changed"]
+    (row,) = classroom.grade_class(tmp_path / "class", settings, jobs=1)
+    assert row.changes == [] and len((settings.out / "changes.csv").read_text().splitlines()) == 1

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -255,12 +255,15 @@ def grade_student(student: Student, settings: Settings) -> dict:
 
 
 def _record(student: Student, settings: Settings, results: dict, report=None) -> None:
-    """Write a student's results.json and feedback.html (from `report` when there is one)."""
+    """Write a student's results.json, with what it changed from the stored one
+    (`extra_data["changed"]`), and feedback.html (from `report` when there is one)."""
     from html import escape
 
     from grader.reporters.html import feedback_html, overrides_html
 
     folder = student_folder(settings.out, student.name)
+    moved = changes(student.name, _stored(student, settings.out), results)
+    results["extra_data"]["changed"] = [asdict(c) for c in moved]
     write_atomically(folder / "results.json", json.dumps(results, indent=2, ensure_ascii=True) + "\n")
     overrides = results["extra_data"].get("overrides", [])
     if report is not None:
@@ -341,6 +344,7 @@ def grade_class(
     is graded or written (OverrideError)."""
     students = (roster or discover(class_dir)).students
     load_rubric(settings.rubric)
+    since = _written(settings.out / CHANGES)
     stored = {s.name: _stored(s, settings.out) for s in students}
     steps_of = {c.id: c.step for c in checks_for()} | {step: step for step in STEPS}
     overrides = read_overrides(settings.out / OVERRIDES, stored, steps_of)
@@ -363,16 +367,32 @@ def grade_class(
         warm_torch_optim()
         settle_after_start_up()
         _run_pool(todo, settings, jobs, done, progress)
-    rows = [Row(s.name, done[s.name], changes(s.name, stored[s.name], done[s.name])) for s in students]
+    rows = [Row(s.name, done[s.name], _unreported(done[s.name], s, settings.out, since)) for s in students]
     write_gradebook(rows, settings.out / "grades.csv")
     write_changes(rows, settings.out / CHANGES)
     return rows
 
 
+def _written(path: Path) -> int:
+    """When `path` was last written (ns), or 0 if it does not exist."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _unreported(results: dict, student: Student, out: Path, since: int) -> list[Change]:
+    """The changes a student's `results` record, if their results.json was written after the last
+    changes.csv: by this run, or by a run killed before it wrote changes.csv."""
+    if _written(student_folder(out, student.name) / "results.json") <= since:
+        return []
+    return [Change(**c) for c in results["extra_data"].get("changed", [])]
+
+
 def changes(student: str, old: dict | None, new: dict) -> list[Change]:
-    """What regrading changed in `student`'s points per step (nothing for a first grade or stored
-    results), blamed on the first of REASONS whose input differs."""
-    if old is None or new is old:
+    """What regrading changed in `student`'s points per step from their `old` results (nothing for a
+    first grade), blamed on the first of REASONS whose input differs."""
+    if old is None:
         return []
     before, after = Row(student, old).step_points(), Row(student, new).step_points()
     moved = [step for step in after if abs(after[step] - before.get(step, 0.0)) > 1e-9]
