@@ -276,7 +276,11 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("submission", help="sgd.py / sgd.ipynb, a folder holding one, or (with --out) a class folder")
     grade.add_argument("--json", metavar="RESULTS.json", help="write Gradescope-format results here")
     grade.add_argument("--html", metavar="FEEDBACK.html", help="write the feedback page (with plots) here")
-    grade.add_argument("--out", metavar="OUT_DIR", help="grade a class folder: results, feedback and grades.csv here")
+    grade.add_argument(
+        "--out",
+        metavar="OUT_DIR",
+        help="grade a class folder: results, grades.csv, changes.csv here (overrides.csv read)",
+    )
     grade.add_argument("--jobs", type=int, default=0, help="parallel workers for a class (default: core count)")
     grade.add_argument("--force", action="store_true", help="regrade students whose submission did not change")
     grade.add_argument("--device", default="cpu", help="cpu (default) or cuda")

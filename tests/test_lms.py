@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.cli import main
 from grader.frontends.classroom import Row, write_gradebook
 from grader.reporters.lms import ExportError, export
 
@@ -96,3 +97,15 @@ def test_no_gradebook_or_roster_is_one_line(tmp_path: Path) -> None:
     write_gradebook([], tmp_path / "grades.csv")
     with pytest.raises(ExportError, match="cannot read roster"):
         export(tmp_path, "canvas", tmp_path / "roster.csv", "SGD kit")
+
+
+def test_export_from_the_command_line(out: Path, capsys) -> None:
+    roster = str(out.parent / "roster.csv")
+    assert main(["export", str(out), "--to", "moodle", "--roster", roster, "--assignment", "SGD kit"]) == 0
+    printed = capsys.readouterr().out
+    assert "dave: in the roster, no submission: exported as 0" in printed
+    assert "carol: graded, not in the roster: left out" in printed and (out / "moodle.csv").is_file()
+    (out.parent / "bad.csv").write_text("student,phone\n")
+    bad = ["export", str(out), "--to", "canvas", "--roster", str(out.parent / "bad.csv"), "--assignment", "SGD kit"]
+    assert main(bad) == 2
+    assert capsys.readouterr().err.count("\n") == 1
