@@ -203,5 +203,6 @@ def test_interrupted_run_leaves_whole_files_and_resumes(tmp_path):
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert len(list(csv.DictReader((out / "grades.csv").open()))) == 6
+    assert (out / "changes.csv").read_text() == "student,step,old points,new points,reason\n"  # first grades
     assert not list(out.glob("students/*/.*.tmp")) and not list(out.glob(".*.tmp"))
     assert CORPUS.is_dir()
