@@ -258,8 +258,10 @@ class InProcessSubmission:
     With `judging=step`, the module's other contract functions are swapped for the
     reference ones during the calls (when the reference is available)."""
 
-    def __init__(self, module: types.ModuleType):
+    def __init__(self, module: types.ModuleType, source: str | None = None):
         self.module = module
+        self.source = source
+        """The code it was loaded from, which the rules read (None: not known)."""
 
     def run(self, calls: Sequence[Call], *, judging: str | None = None) -> list[Result]:
         from grader.sandbox.protocol import execute
@@ -288,4 +290,4 @@ def in_process(path: str | Path) -> InProcessSubmission:
     """Load the submission at `path` into this process."""
     source, file = read_source(path)
     sys.dont_write_bytecode = True
-    return InProcessSubmission(load_module(source, str(file)))
+    return InProcessSubmission(load_module(source, str(file)), source)

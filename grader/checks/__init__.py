@@ -8,6 +8,7 @@ from grader.checks import (  # noqa: F401 - imported to register their checks
     momentum,
     mse,
     predict,
+    rules,
     schedule,
     step,
     train,

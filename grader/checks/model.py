@@ -16,12 +16,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
 from grader.sandbox.protocol import Call
 from grader.text import MAX_MESSAGE_CHARS, bounded
+
+if TYPE_CHECKING:
+    from grader.checks.rules import Rule
 
 __all__ = [
     "Call",
@@ -108,6 +111,8 @@ class Check:
     points: float
     hidden: bool
     uses_reference: bool = False
+    rule: Rule | None = None
+    """Set for a rule's check (`checks.rules`): judged from the source, never by running `body`."""
 
     @property
     def id(self) -> str:
@@ -123,6 +128,8 @@ class Outcome:
     hint: str | None = None
     not_implemented: bool = False
     seconds: float = 0.0
+    findings: list[dict] = dataclasses.field(default_factory=list)
+    """A rule's evidence: {step, function, api, line, evidence} each (results.json's extra_data.policy)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("message", "hint") and isinstance(value, str):

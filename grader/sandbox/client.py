@@ -268,6 +268,8 @@ class SandboxedSubmission:
         self._judging: str | None = None
         self._hung: set[str] = set()
         """Functions that already ran past their time limit: they get `Limits.retry_timeout_s` from then on."""
+        self.source = source
+        """The submission's code, read (never run) on the trusted side by the rules."""
         self._lock = threading.Lock()
         self.import_error: str | None = None
         """Why the submission could not be imported, once a run found out."""
