@@ -85,6 +85,10 @@ def predict(X: Tensor, w: Tensor, b: Tensor) -> Tensor:
 def mse(preds: Tensor, targets: Tensor) -> Tensor:
     """Step 3 · mse — `pytest -m mse`
 
+    Rule `mse.no_mse_loss`: using torch.nn.functional.mse_loss or nn.MSELoss here, or in a
+    function this one calls, is flagged (0 points): write the mean of the squared errors
+    yourself.
+
     The mean squared error (the loss), a 0-dim tensor.
 
         mse = (1/N) · Σᵢ (preds[i] − targets[i])²
@@ -104,6 +108,10 @@ def mse(preds: Tensor, targets: Tensor) -> Tensor:
 
 def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Step 4 · gradient — `pytest -m gradient`
+
+    Rule `gradient.by_hand`: using torch.autograd (grad, backward, functional),
+    Tensor.backward or the torch.func / functorch transforms here, or in a function this one
+    calls, costs 2 points: derive the gradient by hand; see the docstring.
 
     The gradient: how the loss changes as each weight changes.
 
@@ -126,6 +134,9 @@ def mse_grad(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor
 
 def sgd_step(params: Sequence[Tensor], grads: Sequence[Tensor], lr: float) -> list[Tensor]:
     """Step 5 · step — `pytest -m step`
+
+    Rule `step.no_torch_optim`: using torch.optim here, or in a function this one calls, is
+    flagged (0 points): write the update p − lr·g yourself.
 
     One step: move every parameter a little against its gradient.
 
@@ -183,6 +194,9 @@ def momentum_step(
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Step 7 · momentum — `pytest -m momentum`
 
+    Rule `momentum.no_torch_optim`: using torch.optim here, or in a function this one calls,
+    is flagged (0 points): write the velocity and the update yourself.
+
     A step with momentum: keep rolling in the direction you were already going.
 
     Like a ball rolling downhill, the velocity remembers past gradients, which smooths
@@ -211,6 +225,9 @@ def momentum_step(
 def exponential_decay(lr0: float, gamma: float, t: int) -> float:
     """Step 8 · schedule — `pytest -m schedule`
 
+    Rule `schedule.no_lr_scheduler`: using torch.optim.lr_scheduler here, or in a function
+    this one calls, is flagged (0 points): compute the learning rate from t yourself.
+
     Learning-rate schedule: multiply by `gamma` every epoch. lr(t) = lr0 · gammaᵗ.
 
     Big steps early cover ground; small steps late settle into the minimum instead of
@@ -225,6 +242,9 @@ def exponential_decay(lr0: float, gamma: float, t: int) -> float:
 
 def step_decay(lr0: float, gamma: float, step_size: int, t: int) -> float:
     """Step 8 · schedule — `pytest -m schedule`
+
+    Rule `schedule.no_lr_scheduler`: using torch.optim.lr_scheduler here, or in a function
+    this one calls, is flagged (0 points): compute the learning rate from t yourself.
 
     Learning-rate schedule: multiply by `gamma` once every `step_size` epochs.
 
@@ -242,6 +262,9 @@ def step_decay(lr0: float, gamma: float, step_size: int, t: int) -> float:
 def linear_decay(lr0: float, lr_end: float, total: int, t: int) -> float:
     """Step 8 · schedule — `pytest -m schedule`
 
+    Rule `schedule.no_lr_scheduler`: using torch.optim.lr_scheduler here, or in a function
+    this one calls, is flagged (0 points): compute the learning rate from t yourself.
+
     Learning-rate schedule: a straight line from lr0 at t = 0 to lr_end at t = total.
 
         lr(t) = lr0 + (lr_end − lr0) · min(t, total) / total
@@ -258,6 +281,9 @@ def linear_decay(lr0: float, lr_end: float, total: int, t: int) -> float:
 
 def cosine_decay(lr0: float, lr_min: float, total: int, t: int) -> float:
     """Step 8 · schedule — `pytest -m schedule`
+
+    Rule `schedule.no_lr_scheduler`: using torch.optim.lr_scheduler here, or in a function
+    this one calls, is flagged (0 points): compute the learning rate from t yourself.
 
     Learning-rate schedule: half a cosine wave from lr0 at t = 0 down to lr_min at t = total.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -30,3 +32,5 @@ def test_check(check, submission, step_summary, pytestconfig):
     outcome = step_summary.run(check, submission, device=device)
     if not outcome.passed:
         pytest.fail(outcome.feedback, pytrace=False)
+    if outcome.message:  # a rule's "could not verify": your instructor reads that code
+        warnings.warn(outcome.message, stacklevel=1)

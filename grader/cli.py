@@ -266,6 +266,7 @@ def cmd_rubric(args: argparse.Namespace, console: Console) -> int:
         table.add_row(check.id, f"{entry.points:g}{mark}", entry.visibility, check.title)
     console.print(table)
     console.print("* overridden by the rubric file; the others are the checks' own defaults")
+    console.print("done by hand: a rule, judged from the source (0 points: flag only)")
     return 0
 
 

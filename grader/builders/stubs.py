@@ -8,6 +8,7 @@ nbgrader notebook are cut the same way.
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -26,15 +27,28 @@ def step_label(step: str) -> str:
     return f"Step {STEPS.index(step) + 1} · {step} — `pytest -m {step}`"
 
 
+def rules_text(step: str, indent: str) -> str:
+    """The step's rules (`checks.rules`) with their points in the default rubric, as docstring paragraphs."""
+    from grader.checks.rules import RULES, rule_text
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric()
+    texts = [rule_text(rule, rubric[rule.id].points) for rule in RULES if rule.step == step]
+    return "".join(textwrap.fill(text, 92, initial_indent=indent, subsequent_indent=indent) + "\n\n" for text in texts)
+
+
 def labelled(source: str) -> str:
-    """`source` with each contract function's docstring opened by its step's label (from the contract)."""
+    """`source` with each contract function's docstring opened by its step's label (from the contract)
+    and the step's rules."""
     lines = source.splitlines(keepends=True)
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name in FUNCTION_STEP and ast.get_docstring(node) is not None:
             doc = node.body[0]
             indent = " " * doc.col_offset
+            step = FUNCTION_STEP[node.name]
             line = lines[doc.lineno - 1]
-            lines[doc.lineno - 1] = line.replace('"""', f'"""{step_label(FUNCTION_STEP[node.name])}\n\n{indent}', 1)
+            opening = f'"""{step_label(step)}\n\n{rules_text(step, indent)}{indent}'
+            lines[doc.lineno - 1] = line.replace('"""', opening, 1)
     return "".join(lines)
 
 

@@ -93,7 +93,7 @@ def _module(source: str) -> Module | str:
     try:
         return Module(source)
     except (SyntaxError, ValueError) as exc:
-        return f"its source could not be read ({type(exc).__name__})"
+        return f"the source could not be read ({type(exc).__name__})"
 
 
 def _is_stub(module: Module, name: str) -> bool:
@@ -109,9 +109,16 @@ def _is_stub(module: Module, name: str) -> bool:
 
 
 def finding(rule: Rule, use: Use) -> dict:
-    """One entry of results.json's extra_data.policy."""
+    """One entry of results.json's extra_data.policy (`rule`: the check id whose evidence it is)."""
     evidence = STATIC if use.verified else UNVERIFIED
-    return {"step": rule.step, "function": use.function, "api": use.api, "line": use.line, "evidence": evidence}
+    return {
+        "step": rule.step,
+        "function": use.function,
+        "api": use.api,
+        "line": use.line,
+        "evidence": evidence,
+        "rule": rule.id,
+    }
 
 
 def _line(rule: Rule, use: Use) -> str:
@@ -125,7 +132,7 @@ def _refusal(rule: Rule, source: str | None, module: Module | str | None) -> Out
     """The outcome when there is no source to judge, or the step is not written yet; else None."""
     check = CHECK_OF[rule.id]
     if source is None or isinstance(module, str):
-        return Outcome(check, passed=False, message=f"The submission {module or 'could not be loaded'}.")
+        return Outcome(check, passed=False, message=f"The rule cannot be judged: {module or 'no source to read'}.")
     missing = [name for name in functions_of(rule.step) if not module.lookup(name, module.module)]
     if missing:
         return Outcome(check, passed=False, message=f"There is no function named {', '.join(missing)}.")

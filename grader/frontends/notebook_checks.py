@@ -36,6 +36,15 @@ class NamespaceModule:
         self.__dict__ = namespace  # noqa: B010 - the very dict, so isolation swaps in place
 
 
+def kernel_source(namespace: MutableMapping[str, Any]) -> str | None:
+    """The cells this kernel ran, in order (IPython's `In`, magics already turned into Python), for the
+    rules to read; None outside IPython. A function defined again later is the later one."""
+    cells = namespace.get("In")
+    if not isinstance(cells, list) or not all(isinstance(cell, str) for cell in cells):
+        return None
+    return "\n".join(cells)
+
+
 def step_checks(step: str, *, hidden: bool = False, rubric_path: str | None = None) -> list[Check]:
     """The checks of `step` that are public (hidden=False) or hidden (hidden=True) in the rubric."""
     if step not in STEPS:
@@ -88,7 +97,7 @@ def check_step(
         raise AssertionError(
             f"{step}: no function named {', '.join(missing)} here: run the cell that defines it, then this cell again."
         )
-    submission = InProcessSubmission(NamespaceModule(namespace))
+    submission = InProcessSubmission(NamespaceModule(namespace), kernel_source(namespace))
     chatter = io.StringIO()  # the submission's prints and hypothesis' reports stay out of the feedback
     with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
         outcomes = [run_check(c, submission, isolate=True, device=device) for c in checks]

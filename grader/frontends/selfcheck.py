@@ -55,8 +55,8 @@ class StepSummary:
             status = step_status(outcomes)
             if status == NOT_STARTED:
                 note = "implement it next"
-            elif status == DONE:
-                note = ""
+            elif status == DONE:  # a rule may still have found something it could not verify
+                note = next((o.message.splitlines()[0][:90] for o in outcomes if o.message), "")
             else:
                 first = next(o for o in outcomes if not o.passed)
                 note = first.message.splitlines()[0][:90]

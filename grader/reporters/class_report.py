@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.checks.model import DIAGNOSES, checks_for
+from grader.checks.rules import RULES, STATIC, UNVERIFIED
 from grader.contract import STEPS
 from grader.files import write_atomically
 from grader.overrides import override_points
@@ -43,11 +44,15 @@ class StudentSummary:
     problem: str = ""
     hints: dict[str, str] = field(default_factory=dict)
     """diagnosis → the hint students saw for it, where known."""
+    policy: list[dict] = field(default_factory=list)
+    """What the rules found (results.json's extra_data.policy): {step, function, api, line, evidence, rule}."""
 
     @property
     def graded(self) -> bool:
         return self.status == GRADED
 
+
+RULE_NAMES = frozenset(rule.name for rule in RULES)
 
 # --- the diagnosis catalogue --------------------------------------------------------------------
 
@@ -90,11 +95,13 @@ def summary_from_results(student: str, results: dict, status: str | None = None)
     for step, added in override_points(results).items():
         steps.setdefault(step, [0.0, 0.0])[0] += added
     lost = {s for s, (points, top) in steps.items() if points < top}
-    diagnoses = []
-    for ident in (results.get("extra_data") or {}).get("diagnoses") or []:
-        where = sorted(set(catalogue().get(ident, {})) & lost)
-        diagnoses.append(f"{where[0]}: {ident}" if len(where) == 1 else str(ident))
     extra = results.get("extra_data") or {}
+    policy = [f for f in extra.get("policy") or [] if isinstance(f, dict) and isinstance(f.get("rule"), str)]
+    diagnoses = sorted({f["rule"].replace(".", ": ", 1) for f in policy if f.get("evidence") == STATIC})
+    for ident in extra.get("diagnoses") or []:
+        where = sorted(set(catalogue().get(ident, {})) & lost)
+        if ident not in RULE_NAMES:  # a rule's step is in its finding, even when it costs nothing
+            diagnoses.append(f"{where[0]}: {ident}" if len(where) == 1 else str(ident))
     total_max = extra.get("max_score", sum(top for _, top in steps.values()))
     return StudentSummary(
         student=student,
@@ -104,6 +111,7 @@ def summary_from_results(student: str, results: dict, status: str | None = None)
         diagnoses=diagnoses,
         status=status,
         problem="" if status == GRADED else output,
+        policy=policy,
     )
 
 
@@ -130,6 +138,7 @@ def summary_from_report(report: Any, student: str | None = None) -> StudentSumma
         status=submission_status(report),
         problem=f"Could not load the submission: {report.load_error}" if report.load_error else "",
         hints=hints,
+        policy=[finding for g in report.graded for finding in g.outcome.findings],
     )
 
 
@@ -191,6 +200,18 @@ def diagnosis_counts(rows: Iterable[Any]) -> list[tuple[str, int, str]]:
                 hints.setdefault(key, hint)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(key, n, _message(key, hints)) for key, n in ranked]
+
+
+def rule_counts(rows: Iterable[Any]) -> list[tuple[str, int]]:
+    """(rule id, number of graded students it fired for, on static evidence), for every rule."""
+    graded = [r for r in as_summaries(rows) if r.graded]
+    fired = Counter(rule for r in graded for rule in {f["rule"] for f in r.policy if f.get("evidence") == STATIC})
+    return [(rule.id, fired[rule.id]) for rule in RULES]
+
+
+def unverified(rows: Iterable[Any]) -> list[tuple[str, dict]]:
+    """(student, finding) for everything a rule could not verify: for the instructor to read."""
+    return [(r.student, f) for r in as_summaries(rows) for f in r.policy if f.get("evidence") == UNVERIFIED]
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -313,6 +334,32 @@ def _diagnoses_table(summaries: list, graded: list) -> str:
     return diagnoses
 
 
+def _rules_section(summaries: list, graded: list) -> str:
+    counts = "".join(
+        f'<tr><td><code>{escaped(rule)}</code></td><td class="num">{n}</td>'
+        f'<td class="num">{100 * n / max(len(graded), 1):.0f}%</td></tr>'
+        for rule, n in rule_counts(summaries)
+    )
+    review = "".join(
+        f"<tr><td>{escaped(student)}</td><td>{escaped(f.get('step'))}</td><td>{escaped(f.get('function'))}</td>"
+        f'<td><code>{escaped(f.get("api"))}</code></td><td class="num">{escaped(f.get("line"))}</td></tr>'
+        for student, f in unverified(summaries)
+    )
+    review_table = (
+        "<table><thead><tr><th>student</th><th>step</th><th>function</th><th>construct</th>"
+        f'<th class="num">line</th></tr></thead><tbody>{review}</tbody></table>'
+        if review
+        else '<p class="muted">Nothing to review.</p>'
+    )
+    return (
+        '<section class="card"><h2>Rules</h2><p>How many students each rule fired for (read from their '
+        "source), and what no rule could verify (code that hides what it calls): read those yourself; "
+        "they cost nothing.</p>"
+        '<table><thead><tr><th>rule</th><th class="num">students</th><th class="num">% of class</th></tr>'
+        f"</thead><tbody>{counts}</tbody></table><h3>Could not verify</h3>{review_table}</section>"
+    )
+
+
 def _errors_table(failed: list) -> str:
     error_rows = "".join(
         f"<tr><td>{escaped(r.student)}</td><td>{escaped(r.status)}</td><td>{escaped(r.problem)}</td></tr>"
@@ -405,6 +452,7 @@ def class_report_html(
         f'<section class="card"><h2>Score distribution per step</h2>{figure}{step_table}</section>'
         '<section class="card"><h2>Diagnosed mistakes</h2><p>How many students each recognised mistake '
         f"was found in: the misconceptions to teach again.</p>{diagnoses}</section>"
+        f"{_rules_section(summaries, graded)}"
         f"{_changes_section(rows)}"
         f'<section class="card"><h2>Submissions with errors</h2>{errors}</section>'
         f'<section class="card"><h2>Students</h2>{students}</section>'
@@ -446,6 +494,9 @@ def terminal_summary(rows: Iterable[Any], console: Console | None = None, *, top
         for key, n, message in counts[:top]:
             mistakes.add_row(for_console(key), f"{n} ({100 * n / max(len(graded), 1):.0f}%)", for_console(message))
         console.print(mistakes)
+    for student, f in unverified(summaries):
+        where = f"{f.get('function')} (line {f.get('line')}): {f.get('api')}"
+        console.print(f"[yellow]could not verify[/] {for_console(student)}: {for_console(where)}", highlight=False)
     for row in summaries:
         if not row.graded:
             console.print(

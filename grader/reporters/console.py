@@ -20,8 +20,8 @@ def step_rows(report: Report) -> list[tuple[str, float, float, str, str]]:
         if not graded:
             continue
         status = step_status(g.outcome for g in graded)
-        if status == DONE:
-            note = ""
+        if status == DONE:  # a rule may still have found something it could not verify
+            note = next((g.outcome.message.splitlines()[0] for g in graded if g.outcome.message), "")
         elif status == NOT_STARTED:
             note = "not implemented yet"
         else:

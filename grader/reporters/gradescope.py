@@ -1,5 +1,6 @@
 """Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/); its
-extra_data records the submission's `grader.verdict` status."""
+extra_data records the submission's `grader.verdict` status, and in `policy` what the rules found
+(`checks.rules.finding`: {step, function, api, line, evidence})."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_output(graded: Graded) -> str:
     """The feedback a student sees for one check; hidden checks never show their inputs."""
     outcome = graded.outcome
     if outcome.passed:
-        return ""
+        return outcome.message  # empty, but for a rule that could not verify something
     if graded.entry.hidden:
         return "This hidden check failed." + (f"\n{outcome.hint}" if outcome.hint else "")
     return outcome.feedback
@@ -48,6 +49,7 @@ def results(report: Report) -> dict:
             "submission": report.submission,
             "max_score": round(report.max_score, 4),
             "diagnoses": sorted({g.outcome.diagnosis for g in report.graded if g.outcome.diagnosis}),
+            "policy": [finding for g in report.graded for finding in g.outcome.findings],
             "submission_output": report.output,
         },
     }

@@ -91,7 +91,8 @@ def _check_item(graded: Graded) -> str:
     )
     # hidden checks: never their inputs, only the diagnosis hint (or that the function is not written yet)
     text = outcome.message if outcome.not_implemented else test_output(graded)
-    body = f'<pre class="{"todo" if outcome.not_implemented else ""}">{escaped(text)}</pre>' if text else ""
+    tone = "todo" if outcome.not_implemented or outcome.passed else ""  # passed: a rule's "could not verify"
+    body = f'<pre class="{tone}">{escaped(text)}</pre>' if text else ""
     return f"<li>{head}{body}</li>"
 
 
