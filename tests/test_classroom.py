@@ -21,6 +21,7 @@ from test_hostile_cli import CASES as CLI_CASES
 from grader import reference
 from grader.contract import STEPS
 from grader.frontends.classroom import Settings, grade_class
+from grader.rubric import load_rubric
 from grader.sandbox.client import Limits
 
 LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
@@ -105,9 +106,18 @@ def test_every_student_gets_a_row(graded):
 
 
 @pytest.mark.parametrize("path", corpus_files("correct"), ids=lambda p: p.stem)
-def test_correct_style_gets_full_marks(path, graded):
+def test_correct_style_gets_full_marks_but_for_the_rules_it_breaks(path, graded):
+    """A correct style loses only the points of the rules its header names (an API its step must
+    not use, e.g. torch.autograd in mse_grad), and those rules are all that fails."""
     row = graded["rows"][f"correct-{path.stem}"]
-    assert row.results["score"] == row.results["extra_data"]["max_score"], failing_steps(row)
+    broken = {rule for rule in header(path).get("rules", "").split(", ") if rule}
+    policy = row.results["extra_data"]["policy"]
+    assert {f["rule"] for f in policy if f["evidence"] == "static"} == broken
+    rubric = load_rubric()
+    failed = [t for t in row.results["tests"] if t["status"] == "failed"]
+    assert len(failed) == len(broken) and {t["tags"][0] for t in failed} == {rule.split(".")[0] for rule in broken}
+    lost = sum(rubric[rule].points for rule in broken)
+    assert row.results["score"] == row.results["extra_data"]["max_score"] - lost, failing_steps(row)
 
 
 @pytest.mark.parametrize("path", corpus_files("bugs"), ids=lambda p: p.stem)

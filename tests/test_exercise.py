@@ -5,11 +5,12 @@ from __future__ import annotations
 import doctest
 import importlib.util
 import inspect
+import textwrap
 
 import pytest
 
 from grader import reference
-from grader.builders.stubs import EXERCISE, step_label, stub_source
+from grader.builders.stubs import EXERCISE, rules_text, step_label, stub_source
 from grader.checks.model import checks_for
 from grader.checks.runner import run_check
 from grader.contract import FUNCTION_STEP, FUNCTIONS, STEPS
@@ -40,7 +41,8 @@ def test_every_contract_function_is_in_both_files():
     stub = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stub)
     for name, step in FUNCTION_STEP.items():
-        labelled = f"{step_label(step)}\n\n{inspect.cleandoc(getattr(reference.reference(), name).__doc__)}"
+        doc = inspect.cleandoc(getattr(reference.reference(), name).__doc__)
+        labelled = f"{step_label(step)}\n\n{textwrap.dedent(rules_text(step, '    '))}{doc}"
         assert inspect.cleandoc(getattr(stub, name).__doc__) == labelled
 
 

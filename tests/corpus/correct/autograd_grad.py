@@ -1,4 +1,7 @@
-"""Correct: mse_grad via torch.autograd.grad on detached clones; init via Tensor.normal_(generator=...)."""
+"""Correct: mse_grad via torch.autograd.grad on detached clones; init via Tensor.normal_(generator=...).
+
+rules: gradient.by_hand
+"""
 
 from __future__ import annotations
 

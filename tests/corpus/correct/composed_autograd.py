@@ -3,7 +3,10 @@
 mse_grad differentiates mse(predict(...)) with loss.backward(); momentum_step calls sgd_step;
 train trains with torch.optim.SGD on mse(predict(...)) and asks init_params and minibatches for
 its weights and batches. While one step is checked, the others are answered outside the
-worker, so this checks that autograd, generators and lazy minibatches cross that boundary."""
+worker, so this checks that autograd, generators and lazy minibatches cross that boundary.
+
+rules: mse.no_mse_loss, gradient.by_hand
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Correct: hand-written Fisher-Yates shuffle with torch.randint, minibatches as a list, mv/addmv algebra."""
+"""Correct: hand-written Fisher-Yates shuffle with torch.randint, minibatches as a list, mv/addmv algebra.
+
+rules: mse.no_mse_loss
+"""
 
 from __future__ import annotations
 

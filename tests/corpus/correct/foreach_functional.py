@@ -1,4 +1,7 @@
-"""Correct: torch._foreach ops, functional style, and a train that computes the gradient inline."""
+"""Correct: torch._foreach ops, functional style, and a train that computes the gradient inline.
+
+rules: mse.no_mse_loss
+"""
 
 from __future__ import annotations
 

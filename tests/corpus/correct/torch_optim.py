@@ -1,4 +1,7 @@
-"""Correct: sgd_step and momentum_step run torch.optim.SGD on cloned leaf tensors with .grad set."""
+"""Correct: sgd_step and momentum_step run torch.optim.SGD on cloned leaf tensors with .grad set.
+
+rules: mse.no_mse_loss, step.no_torch_optim, momentum.no_torch_optim
+"""
 
 from __future__ import annotations
 
