@@ -7,9 +7,12 @@ the reference as the bug corpus is. `# <-` marks the line the finding must name.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
+from conftest import CORPUS
 
 from grader import reference
 from grader.checks.model import checks_for
@@ -226,3 +229,102 @@ def test_rubric_overrides_a_rules_points_and_refuses_an_unknown_rule(tmp_path):
     path.write_text('"gradient.no_such_rule" = { points = 1 }\n')
     with pytest.raises(RubricError, match="unknown checks"):
         load_rubric(path)
+
+
+def _report(source: str, rubric_path=None):
+    """A Report of the rules alone (the other checks need a worker; test_classroom grades them all)."""
+    from grader.frontends.grade import Graded, Report
+
+    rubric = load_rubric(rubric_path)
+    graded = [Graded(c, rubric[c.id], judge(c, source)) for c in RULE_CHECKS.values()]
+    return Report("sgd.py", graded, seed=0, device="cpu", layers=[])
+
+
+def _corpus(name: str) -> str:
+    return (CORPUS / "correct" / f"{name}.py").read_text()
+
+
+AUTOGRAD_LINE = next(i for i, line in enumerate(_corpus("autograd_grad").splitlines(), 1) if "autograd.grad(" in line)
+CALLED = f"mse_grad calls torch.autograd.grad (line {AUTOGRAD_LINE}): derive the gradient by hand; see the docstring"
+
+
+def test_results_json_has_a_test_per_rule_and_the_policy_list():
+    from grader.reporters.gradescope import results
+
+    document = results(_report(_corpus("autograd_grad")))
+    tests = {t["name"]: t for t in document["tests"]}
+    by_hand = tests["gradient: " + RULE_CHECKS["gradient.by_hand"].title]
+    assert by_hand["tags"] == ["gradient"] and by_hand["max_score"] == 2 and by_hand["score"] == 0
+    assert by_hand["status"] == "failed"
+    assert CALLED in by_hand["output"]
+    assert document["extra_data"]["policy"] == [
+        {
+            "step": "gradient",
+            "function": "mse_grad",
+            "api": "torch.autograd.grad",
+            "line": AUTOGRAD_LINE,
+            "evidence": "static",
+            "rule": "gradient.by_hand",
+        }
+    ]
+    assert {t["tags"][0] for t in document["tests"]} == {rule.step for rule in RULES}
+
+
+def test_a_flag_only_rule_never_changes_a_score(tmp_path):
+    flagged = _report(_corpus("torch_optim"))
+    assert flagged.score == flagged.max_score == 2
+    assert [g.check.id for g in flagged.graded if not g.outcome.passed] == [
+        "mse.no_mse_loss",
+        "step.no_torch_optim",
+        "momentum.no_torch_optim",
+    ]
+    path = tmp_path / "rubric.toml"
+    path.write_text('"gradient.by_hand" = { points = 0 }\n')
+    assert _report(_corpus("autograd_grad"), path).score == 0 == _report(_corpus("autograd_grad"), path).max_score
+    assert _report(_corpus("autograd_grad")).score == 0 < _report(_corpus("autograd_grad")).max_score
+
+
+def test_the_feedback_page_and_the_console_say_what_was_called_where():
+    from grader.reporters.console import step_rows
+    from grader.reporters.html import feedback_html
+
+    report = _report(_corpus("autograd_grad"))
+    line = CALLED
+    assert line in feedback_html(report)
+    assert ("gradient", 0, 2, "failing", line) in step_rows(report)
+    unverified = _report(_full(EVASIONS[0])[0])
+    assert "could not verify mse_grad: getattr with a computed name" in feedback_html(unverified)
+
+
+def test_the_class_report_counts_each_rule_and_lists_what_it_could_not_verify():
+    from grader.reporters.class_report import class_report_html, rule_counts, summary_from_results, unverified
+    from grader.reporters.gradescope import results
+
+    rows = [
+        summary_from_results("ada", results(_report(_corpus("autograd_grad")))),
+        summary_from_results("bob", results(_report(_corpus("torch_optim")))),
+        summary_from_results("cy", results(_report(_full(EVASIONS[7])[0]))),
+    ]
+    counts = dict(rule_counts(rows))
+    assert (
+        counts["gradient.by_hand"] == 1
+        and counts["step.no_torch_optim"] == 1
+        and counts["schedule.no_lr_scheduler"] == 0
+    )
+    assert "gradient: by_hand" in rows[0].diagnoses and "step: no_torch_optim" in rows[1].diagnoses
+    assert [(student, f["api"]) for student, f in unverified(rows)] == [("cy", "sys.modules")]
+    page = class_report_html(rows)
+    assert "Could not verify" in page and "sys.modules" in page and "gradient.by_hand" in page
+
+
+def test_the_self_check_tells_the_student_before_they_submit(root, tmp_path):
+    submission = tmp_path / "sgd.py"
+    submission.write_text(_corpus("autograd_grad"))
+    command = [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-m", "gradient"]
+    done = subprocess.run(
+        [*command, "--submission", str(submission)], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert CALLED in output
+    assert "1 failed" in output

@@ -25,6 +25,7 @@ KIT = Path(__file__).resolve().parents[2]
 GRADER_FILES = (
     "__init__.py",
     "contract.py",
+    "evidence.py",
     "files.py",
     "frontends/__init__.py",
     "frontends/notebook_checks.py",

@@ -137,7 +137,10 @@ def _refusal(rule: Rule, source: str | None, module: Module | str | None) -> Out
     if missing:
         return Outcome(check, passed=False, message=f"There is no function named {', '.join(missing)}.")
     if all(_is_stub(module, name) for name in functions_of(rule.step)):
-        return Outcome(check, passed=False, message="not implemented yet", not_implemented=True)
+        names = functions_of(rule.step)
+        verb = "is" if len(names) == 1 else "are"
+        message = f"{', '.join(names)} {verb} not implemented yet."
+        return Outcome(check, passed=False, message=message, not_implemented=True)
     return None
 
 
