@@ -328,3 +328,13 @@ def test_the_self_check_tells_the_student_before_they_submit(root, tmp_path):
     assert done.returncode == 1, output
     assert CALLED in output
     assert "1 failed" in output
+
+
+def test_a_notebook_cell_judges_the_cells_the_kernel_ran():
+    from grader.frontends.notebook_checks import check_step
+
+    namespace: dict = {}
+    exec(compile(_corpus("autograd_grad"), "cell", "exec"), namespace)  # noqa: S102 - the corpus' own code
+    namespace["In"] = ["", _corpus("autograd_grad")]  # IPython's input history: what the kernel ran
+    with pytest.raises(AssertionError, match=r"by_hand: mse_grad calls torch.autograd.grad \(line"):
+        check_step("gradient", namespace)

@@ -128,31 +128,34 @@ def _line(rule: Rule, use: Use) -> str:
     return f"could not verify {use.function}: {use.api} (line {use.line}{where}) hides what it calls"
 
 
-def _refusal(rule: Rule, source: str | None, module: Module | str | None) -> Outcome | None:
-    """The outcome when there is no source to judge, or the step is not written yet; else None."""
+def _refusal(rule: Rule, source: str | None, import_error: str | None) -> Outcome | None:
+    """The outcome when there is nothing to judge (no source, or the step is not written yet); else None."""
     check = CHECK_OF[rule.id]
-    if source is None or isinstance(module, str):
-        return Outcome(check, passed=False, message=f"The rule cannot be judged: {module or 'no source to read'}.")
-    missing = [name for name in functions_of(rule.step) if not module.lookup(name, module.module)]
+    if import_error:
+        return Outcome(check, passed=False, message=f"The submission could not be loaded: {import_error}")
+    if source is None:  # a notebook's in-kernel check outside IPython: honest work, as that mode assumes
+        return Outcome(check, passed=True, message=f"could not verify {rule.id}: there is no source to read here")
+    module = _module(source)
+    if isinstance(module, str):
+        return Outcome(check, passed=False, message=f"The rule cannot be judged: {module}.")
+    names = functions_of(rule.step)
+    missing = [name for name in names if not module.lookup(name, module.module)]
     if missing:
         return Outcome(check, passed=False, message=f"There is no function named {', '.join(missing)}.")
-    if all(_is_stub(module, name) for name in functions_of(rule.step)):
-        names = functions_of(rule.step)
-        verb = "is" if len(names) == 1 else "are"
-        message = f"{', '.join(names)} {verb} not implemented yet."
+    if all(_is_stub(module, name) for name in names):
+        message = f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not implemented yet."
         return Outcome(check, passed=False, message=message, not_implemented=True)
     return None
 
 
 def judge(check: Check, source: str | None, import_error: str | None = None) -> Outcome:
-    """A rule's verdict on a submission's source: failed on static evidence only."""
+    """A rule's verdict on a submission's source: failed on static evidence only. `import_error`: why
+    the submission would not load, if it would not."""
     rule = check.rule
-    module = _module(source) if source is not None else None
-    refused = _refusal(rule, source, module)
+    refused = _refusal(rule, source, import_error)
     if refused is not None:
         return refused
-    if import_error:
-        return Outcome(check, passed=False, message=f"The submission could not be loaded: {import_error}")
+    module = _module(source)
     stop = frozenset(name for name, step in FUNCTION_STEP.items() if step != rule.step)
     uses = [use for name in functions_of(rule.step) for use in module.uses(name, stop)]
     broken = [use for use in uses if use.verified and under(use.api, rule.apis)]

@@ -141,7 +141,8 @@ def run_check(
     """Judge one check. With `isolate`, the other steps' functions are the reference ones."""
     start = time.perf_counter()
     if check_.rule is not None:
-        source, import_error = getattr(submission, "source", None), getattr(submission, "import_error", None)
+        source = getattr(submission, "source", None)
+        import_error = getattr(submission, "import_error", None) or getattr(submission, "reason", None)
         outcome = rules.judge(check_, source, import_error)
         outcome.seconds = time.perf_counter() - start
         return outcome
