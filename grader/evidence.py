@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -87,6 +87,15 @@ def _pairs(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.Name,
         yield from _pairs(target.value, None)
 
 
+MAX_STEPS = 100_000
+"""Nodes read and bindings followed per step: a source built to make reading it slow is not read
+(a few seconds of reading; the reference needs a few thousand)."""
+
+
+class TooComplex(Exception):
+    """The source would take too long to read (`MAX_STEPS`)."""
+
+
 _STAR = object()
 """A name no statement binds, with a `from … import *` in the module: it may be anything."""
 
@@ -110,6 +119,8 @@ class Module:
         self.parent: dict[ast.AST, ast.AST] = {}
         self.star_lines: list[int] = []
         self._handled: set[ast.AST] = set()
+        self._resolved: dict[ast.Name, tuple[set[object], list[ast.AST]]] = {}
+        self._steps = 0
         self._build(self.tree, self.module)
 
     def _build(self, node: ast.AST, scope: _Scope) -> None:
@@ -167,26 +178,32 @@ class Module:
             return [("builtins" if name == "__builtins__" else f"builtins.{name}", 0)]
         return [(_STAR, self.star_lines[0])] if self.star_lines else []
 
-    def resolve(self, expr: ast.AST, trail: list[ast.AST] | None = None, seen: tuple = ()) -> set[object]:
-        """The dotted names and definitions `expr` may stand for (empty: a value the source does not
-        name). Every bound expression followed on the way is appended to `trail`."""
-        trail = [] if trail is None else trail
+    def resolve(self, expr: ast.AST, seen: tuple = ()) -> set[object]:
+        """The dotted names and definitions `expr` may stand for (empty: a value the source does not name)."""
         if isinstance(expr, SCOPES):
             return {expr}
         if isinstance(expr, ast.Name):
-            found: set[object] = set()
-            for value, _ in self.lookup(expr.id, self.scope_of[expr]):
-                if isinstance(value, (str, *SCOPES)):
-                    found.add(value)
-                elif isinstance(value, ast.expr) and value not in seen:
-                    trail.append(value)
-                    found |= self.resolve(value, trail, (*seen, value))
-            return found
+            if expr not in self._resolved:
+                self._resolved[expr] = self._name(expr, seen)
+            return set(self._resolved[expr])
         if isinstance(expr, ast.Attribute):
-            return self._attribute(self.resolve(expr.value, trail, seen), expr.attr)
-        if isinstance(expr, ast.Call) and self._constant_getattr(expr, trail):
-            return self._attribute(self.resolve(expr.args[0], trail, seen), expr.args[1].value)
+            return self._attribute(self.resolve(expr.value, seen), expr.attr)
+        if isinstance(expr, ast.Call) and self._constant_getattr(expr):
+            return self._attribute(self.resolve(expr.args[0], seen), expr.args[1].value)
         return set()
+
+    def _name(self, name: ast.Name, seen: tuple) -> set[object]:
+        """What a name may stand for (kept per name: a chain of aliases is read once)."""
+        found: set[object] = set()
+        for value, _ in self.lookup(name.id, self.scope_of[name]):
+            self._steps += 1
+            if self._steps > MAX_STEPS:
+                raise TooComplex(f"more than {MAX_STEPS} steps to read")
+            if isinstance(value, (str, *SCOPES)):
+                found.add(value)
+            elif isinstance(value, ast.expr) and value not in seen:
+                found |= self.resolve(value, (*seen, value))
+        return found
 
     @staticmethod
     def _attribute(bases: set[object], attr: str) -> set[object]:
@@ -196,28 +213,32 @@ class Module:
             found.add(TENSOR_ATTRIBUTES[attr])
         return found
 
-    def _is_getattr(self, call: ast.Call, trail: list[ast.AST]) -> bool:
-        return len(call.args) >= 2 and "builtins.getattr" in self.resolve(call.func, trail)
+    def _is_getattr(self, call: ast.Call) -> bool:
+        return len(call.args) >= 2 and "builtins.getattr" in self.resolve(call.func)
 
-    def _constant_getattr(self, call: ast.Call, trail: list[ast.AST]) -> bool:
-        name = call.args[1] if self._is_getattr(call, trail) else None
+    def _constant_getattr(self, call: ast.Call) -> bool:
+        name = call.args[1] if self._is_getattr(call) else None
         return isinstance(name, ast.Constant) and isinstance(name.value, str)
 
-    def _evidence(self, node: ast.AST, trail: list[ast.AST]) -> Iterator[tuple[object, int, bool]]:
-        """(dotted name or definition, line, verified) for what one node uses."""
+    def _evidence(self, node: ast.AST) -> Iterator[tuple[object, int, bool]]:
+        """(dotted name, definition or bound expression to read next, line, verified) for one node."""
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Attribute) and node.attr in UNVERIFIABLE_ATTRIBUTES:
             yield node.attr, line, False
-        if isinstance(node, ast.Call) and self._is_getattr(node, trail) and not self._constant_getattr(node, trail):
+        if isinstance(node, ast.Call) and self._is_getattr(node) and not self._constant_getattr(node):
             yield "getattr with a computed name", line, False
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for value, _ in self.lookup(node.id, self.scope_of[node]):
+                if value is _STAR:
+                    yield f"{node.id}, which `from … import *` (line {self.star_lines[0]}) may bind", line, False
+                elif isinstance(value, ast.expr):
+                    yield value, line, True  # what the name is bound to is read too (once)
         outer = self.parent.get(node)
         inner = isinstance(outer, ast.Attribute) and outer.value is node
-        if isinstance(node, ast.Call) and self._constant_getattr(node, trail):
-            found = self.resolve(node, trail)
+        if isinstance(node, ast.Call) and self._constant_getattr(node):
+            found = self.resolve(node)
         elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and not inner:
-            found = self.resolve(node, trail)
-            if isinstance(node, ast.Name) and any(v is _STAR for v, _ in self.lookup(node.id, self.scope_of[node])):
-                yield f"{node.id}, which `from … import *` (line {self.star_lines[0]}) may bind", line, False
+            found = self.resolve(node)
         else:
             return
         for item in found:
@@ -226,30 +247,37 @@ class Module:
             else:
                 yield item, line, True
 
-    def uses(self, function: str, stop: frozenset[str] = frozenset()) -> list[Use]:
-        """Every dotted name `function` uses, and every construct that hides what it uses, in the
-        definitions it reaches (never those named in `stop`); one `Use` per name, the first found."""
-        queue: list[tuple[object, str]] = [(v, function) for v, _ in self.lookup(function, self.module)]
-        found: dict[tuple[str, bool], Use] = {}
+    def uses(self, functions: tuple[str, ...], stop: frozenset[str] = frozenset()) -> list[Use]:
+        """Every dotted name each of `functions` uses, and every construct that hides what it uses, in the
+        definitions it reaches (never those named in `stop`); one `Use` per function and name, the first
+        found. TooComplex past `MAX_STEPS` nodes and bindings."""
+        self._steps = 0
+        found: dict[tuple[str, str, bool], Use] = {}
+        for function in functions:
+            for use in self._uses_of(function, stop):
+                found.setdefault((use.function, use.api, use.verified), use)
+        return sorted(found.values(), key=lambda use: (use.line, use.api))
+
+    def _uses_of(self, function: str, stop: frozenset[str]) -> Iterator[Use]:
+        bound = self.lookup(function, self.module)
+        yield from (Use(function, value, line, function) for value, line in bound if isinstance(value, str))
+        queue = deque((value, function) for value, _ in bound if isinstance(value, ast.AST))
         walked: set[ast.AST] = set()
         while queue:
-            item, where = queue.pop(0)
-            if isinstance(item, str):
-                line = next(line for v, line in self.lookup(function, self.module) if v == item)
-                found.setdefault((item, True), Use(function, item, line, where))
-            if not isinstance(item, ast.AST) or item in walked:
+            item, where = queue.popleft()
+            if item in walked:
                 continue
             walked.add(item)
-            trail: list[ast.AST] = []
             for node in ast.walk(item):
+                self._steps += 1
+                if self._steps > MAX_STEPS:
+                    raise TooComplex(f"more than {MAX_STEPS} steps to read")
                 walked.update([node] if isinstance(node, SCOPES) else [])
-                for used, line, verified in self._evidence(node, trail):
+                for used, line, verified in self._evidence(node):
                     if isinstance(used, str):
-                        found.setdefault((used, verified), Use(function, used, line, where, verified))
-                    elif self._reachable(used, stop):
+                        yield Use(function, used, line, where, verified)
+                    elif used not in walked and self._reachable(used, stop):
                         queue.append((used, getattr(used, "name", where)))
-            queue += [(value, where) for value in trail]
-        return sorted(found.values(), key=lambda use: (use.line, use.api))
 
     def _reachable(self, definition: Definition, stop: frozenset[str]) -> bool:
         top = self.scope_of.get(definition) is self.module

@@ -338,3 +338,21 @@ def test_a_notebook_cell_judges_the_cells_the_kernel_ran():
     namespace["In"] = ["", _corpus("autograd_grad")]  # IPython's input history: what the kernel ran
     with pytest.raises(AssertionError, match=r"by_hand: mse_grad calls torch.autograd.grad \(line"):
         check_step("gradient", namespace)
+
+
+def test_a_source_built_to_be_slow_to_read_is_read_once_or_not_at_all(monkeypatch):
+    """Aliases that double at each level are read once per name; past `MAX_STEPS` nothing is read and
+    the rule could not verify (free); a source Python itself cannot parse fails every rule."""
+    from grader import evidence
+
+    doubling = "".join(f"    a{i} = a{i - 1}\n    a{i} = a{i - 1}\n" for i in range(1, 60))
+    fired = judge(
+        RULE_CHECKS["gradient.by_hand"],
+        _full(GRAD + "    a0 = torch\n" + doubling + "    a59.autograd.grad  # <-\n")[0],
+    )
+    assert not fired.passed and "torch.autograd.grad" in fired.message
+    monkeypatch.setattr(evidence, "MAX_STEPS", 200)
+    long = judge(RULE_CHECKS["gradient.by_hand"], _full(GRAD + "    x = 1\n" * 300 + "    return w, b\n")[0])
+    assert long.passed and long.findings[0]["evidence"] == UNVERIFIED and "too long to read" in long.message
+    deep = judge(RULE_CHECKS["gradient.by_hand"], _full(GRAD + "    return torch" + ".x" * 20000 + "\n")[0])
+    assert not deep.passed and "cannot be judged" in deep.message

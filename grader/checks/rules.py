@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from grader.checks.model import REGISTRY, Check, Outcome, diagnoses
 from grader.contract import FUNCTION_STEP, functions_of
-from grader.evidence import Module, Use, under
+from grader.evidence import Module, TooComplex, Use, under
 
 STATIC, UNVERIFIED = "static", "could not verify"
 """A finding's evidence: read from the source, or a construct whose meaning the source does not give."""
@@ -92,7 +92,7 @@ def rule_text(rule: Rule, points: float) -> str:
 def _module(source: str) -> Module | str:
     try:
         return Module(source)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return f"the source could not be read ({type(exc).__name__})"
 
 
@@ -157,7 +157,11 @@ def judge(check: Check, source: str | None, import_error: str | None = None) -> 
         return refused
     module = _module(source)
     stop = frozenset(name for name, step in FUNCTION_STEP.items() if step != rule.step)
-    uses = [use for name in functions_of(rule.step) for use in module.uses(name, stop)]
+    try:
+        uses = module.uses(functions_of(rule.step), stop)
+    except (TooComplex, RecursionError, MemoryError) as exc:  # built to be unreadable: for the instructor
+        reason = f"code too deeply nested or too long to read ({type(exc).__name__})"
+        uses = [Use(name, reason, 0, name, verified=False) for name in functions_of(rule.step)[:1]]
     broken = [use for use in uses if use.verified and under(use.api, rule.apis)]
     unverified = [use for use in uses if not use.verified]
     found = broken + unverified
