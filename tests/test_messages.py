@@ -41,10 +41,11 @@ def returning(value: Any) -> Callable[[Call], Result]:
 
 
 def judged(step: str, fn: str, make: Callable[[Call], Result]) -> list[tuple[Outcome, float]]:
-    """Every check of `step` against the hostile `fn`, each with its time in seconds."""
+    """Every check of `step` against the hostile `fn`, each with its time in seconds (not the rules:
+    they read the source, and these results come with none)."""
     submission = Hostile(fn, make)
     out = []
-    for check_ in checks_for([step]):
+    for check_ in (c for c in checks_for([step]) if c.rule is None):
         start = time.perf_counter()
         outcome = run_check(check_, submission, shrink_budget_s=0.2)
         out.append((outcome, time.perf_counter() - start))
