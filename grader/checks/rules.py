@@ -123,9 +123,10 @@ def finding(rule: Rule, use: Use) -> dict:
 
 def _line(rule: Rule, use: Use) -> str:
     where = f", in {use.where}" if use.where != use.function else ""
+    at = f" (line {use.line}{where})" if use.line else ""
     if use.verified:
-        return f"{use.function} calls {use.api} (line {use.line}{where}): {rule.advice}"
-    return f"could not verify {use.function}: {use.api} (line {use.line}{where}) hides what it calls"
+        return f"{use.function} calls {use.api}{at}: {rule.advice}"
+    return f"could not verify {use.function}: {use.api}{at} hides what it calls"
 
 
 def _refusal(rule: Rule, source: str | None, import_error: str | None) -> Outcome | None:
