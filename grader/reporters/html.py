@@ -201,7 +201,8 @@ def feedback_html(report: Report, plot_data: dict | None = None, *, overrides: S
         f'<div class="score">{_pts(round(score, 4))} / {_pts(round(report.max_score, 4))}</div>'
         f'<div class="bar"><span style="width: {100 * fraction:.1f}%"></span></div>'
         "<p>Each step below lists its checks. A failing check shows the smallest input it could find "
-        "and, when it recognises the mistake, what to change. Hidden checks show only their name and points."
+        "and, when it recognises the mistake, what to change. Hidden checks show only their name and points. "
+        "A rule (done by hand: …) is read from your code, not run: it names the call and its line."
         f"</p>{_summary(report)}</header>{load_error}{overrides_html(overrides)}{_steps(report)}"
         f"{_plots(plot_data)}{_footer(report)}"
     )
