@@ -6,6 +6,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -46,6 +47,8 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
     gc.disable()  # start-up makes ~300k objects that live on; until settle_after_start_up, don't scan them
     if args.out:
         return cmd_grade_class(args, console)
+    if args.scheduler:
+        raise UsageError("--scheduler grades a class folder: add --out OUT_DIR")
     launched = launch_for_grading(_device(args.device))  # the zygote starts while the grader is imported
     try:
         return cmd_grade_one(args, console, launched)
@@ -54,6 +57,40 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
+    from grader.frontends.classroom import Settings, default_jobs, discover
+
+    device = _device(args.device)
+    settings = Settings(
+        Path(args.out), device=device, seed=args.seed, rubric=args.rubric, force=args.force, limits=_limits(args)
+    )
+    roster = discover(Path(args.submission))
+    jobs = args.jobs or default_jobs()
+    with _transport(args.scheduler, settings, jobs) if args.scheduler else nullcontext() as transport:
+        rows = _grade_with_progress(Path(args.submission), roster, settings, console, jobs=jobs, transport=transport)
+    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED), None))
+    print_class_summary(rows, settings.out, console, roster.skipped)
+    from grader.reporters.class_report import changes_line, terminal_summary, write_class_report
+
+    terminal_summary(rows, console)
+    console.print(for_console(changes_line(rows)), soft_wrap=True, highlight=False)
+    report = write_class_report(rows, settings.out, skipped=roster.skipped)
+    console.print(f"class report: {for_console(report)}", soft_wrap=True, highlight=False)
+    return 0
+
+
+def _transport(scheduler: str, settings, jobs: int):
+    """The Dask transport for `--scheduler` (a context manager); one line and exit 2 without Dask."""
+    try:
+        from grader.frontends.cluster import connect
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("dask", "distributed"):
+            raise
+        raise UsageError("--scheduler needs Dask: pip install -e '.[cluster]' (or pip install distributed)") from None
+    return connect(scheduler, settings.device, settings.limits, jobs=jobs)
+
+
+def _grade_with_progress(folder: Path, roster, settings, console: Console, **how) -> list:
+    """`grade_class` under a progress bar that advances as each student is done."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -63,13 +100,8 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
         TimeRemainingColumn,
     )
 
-    from grader.frontends.classroom import Settings, default_jobs, discover, grade_class
+    from grader.frontends.classroom import grade_class
 
-    device = _device(args.device)
-    settings = Settings(
-        Path(args.out), device=device, seed=args.seed, rubric=args.rubric, force=args.force, limits=_limits(args)
-    )
-    roster = discover(Path(args.submission))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -85,18 +117,9 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
             description = f"grading ({for_console(name)}{', unchanged' if cached else ''})"
             bar.update(task, advance=1, description=description)
 
-        jobs = args.jobs or default_jobs()
-        rows = grade_class(Path(args.submission), settings, jobs=jobs, progress=advance, roster=roster)
+        rows = grade_class(folder, settings, progress=advance, roster=roster, **how)
         bar.update(task, description="graded")
-    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED), None))
-    print_class_summary(rows, settings.out, console, roster.skipped)
-    from grader.reporters.class_report import changes_line, terminal_summary, write_class_report
-
-    terminal_summary(rows, console)
-    console.print(for_console(changes_line(rows)), soft_wrap=True, highlight=False)
-    report = write_class_report(rows, settings.out, skipped=roster.skipped)
-    console.print(f"class report: {for_console(report)}", soft_wrap=True, highlight=False)
-    return 0
+    return rows
 
 
 def _warn_missing_layers(layers: Sequence[str] | None) -> None:
@@ -283,6 +306,11 @@ def parser() -> argparse.ArgumentParser:
         help="grade a class folder: results, grades.csv, changes.csv here (overrides.csv read)",
     )
     grade.add_argument("--jobs", type=int, default=0, help="parallel workers for a class (default: core count)")
+    grade.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT|local[:N]",
+        help="grade a class on Dask: an existing scheduler, or a local cluster of N workers (the cluster extra)",
+    )
     grade.add_argument("--force", action="store_true", help="regrade students whose submission did not change")
     grade.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hypothesis seed (default %(default)s)")
@@ -331,7 +359,9 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from grader.sandbox.client import SandboxError
     from grader.submission import SubmissionError
 
-    return UsageError, SubmissionError, RubricError, SandboxError, OverrideError, ExportError
+    errors = (UsageError, SubmissionError, RubricError, SandboxError, OverrideError, ExportError)
+    cluster = sys.modules.get("grader.frontends.cluster")  # imported only for --scheduler
+    return (*errors, cluster.ClusterError) if cluster else errors
 
 
 def main(argv: list[str] | None = None) -> int:

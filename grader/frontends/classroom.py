@@ -15,6 +15,7 @@ are unchanged is not graded again unless `force`; each results.json records what
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -232,43 +233,70 @@ def _start_worker(device: str, limits: Limits, parent: int) -> None:
 
 
 def grade_student(student: Student, settings: Settings) -> dict:
-    """Grade one student and write their results.json and feedback.html; return results.json's content."""
+    """Grade one student in this pool worker's sandbox, write their results.json and feedback.html;
+    return results.json's content."""
+    try:
+        graded = read_bytes(student.path)
+    except SubmissionError as exc:
+        return record_unreadable(student, settings, str(exc))
+    overrides = settings.overrides.get(student.name, ())
+    return record(student, settings, graded, *grade_bytes(*graded, settings, _SANDBOX, overrides))
+
+
+def grade_bytes(data: bytes, file: Path, settings: Settings, sandbox, overrides=()) -> tuple[dict, str | None]:
+    """Grade a submission read as `data` from `file` in `sandbox`, with the student's `overrides`
+    applied, writing nothing: (results.json's content, the feedback page, or None for the plain one).
+    A pool worker and a Dask worker (`frontends.cluster`) both grade through this."""
     from grader.frontends.grade import environment, grade_source
     from grader.reporters.gradescope import results as results_json
+    from grader.reporters.html import feedback_html
 
     started = time.perf_counter()
     report = None
     try:
-        data, file = read_bytes(student.path)
-        parts = inputs(student, settings, (data, file))
-        report = grade_source(decode(data, file), file.name, _SANDBOX, seed=settings.seed, rubric_path=settings.rubric)
+        report = grade_source(decode(data, file), file.name, sandbox, seed=settings.seed, rubric_path=settings.rubric)
+    except SubmissionError as exc:
+        results = _ungraded(str(exc), settings, environment(settings.device, settings.seed, sandbox.layers))
+    else:
         results = results_json(report)
         results["extra_data"]["graded_file"] = file.name
-    except SubmissionError as exc:
-        results = _ungraded(str(exc), settings, environment(settings.device, settings.seed, list(_SANDBOX.layers)))
-        parts = inputs(student, settings)
-    results["extra_data"].update(inputs=parts, fingerprint=digest_of(parts))
     results["execution_time"] = round(time.perf_counter() - started, 3)
-    apply_overrides(results, settings.overrides.get(student.name, ()))
-    _record(student, settings, results, report)
+    apply_overrides(results, overrides)
+    page = feedback_html(report, overrides=results["extra_data"].get("overrides", [])) if report else None
+    return results, page
+
+
+def record(student: Student, settings: Settings, graded: tuple[bytes, Path] | None, results: dict, page=None) -> dict:
+    """Fingerprint `results` (of the submission read as `graded`; None: unreadable), write them and
+    the feedback page (`_record`), and return them."""
+    parts = inputs(student, settings, graded)
+    results["extra_data"].update(inputs=parts, fingerprint=digest_of(parts))
+    _record(student, settings, results, page)
     return results
 
 
-def _record(student: Student, settings: Settings, results: dict, report=None) -> None:
+def record_unreadable(student: Student, settings: Settings, reason: str) -> dict:
+    """Record a submission that cannot be read: no sandbox saw it; a re-run skips it while it stays so."""
+    from grader.frontends.grade import environment
+
+    results = _ungraded(reason, settings, environment(settings.device, settings.seed, []))
+    apply_overrides(results, settings.overrides.get(student.name, ()))
+    return record(student, settings, None, results)
+
+
+def _record(student: Student, settings: Settings, results: dict, page: str | None = None) -> None:
     """Write a student's results.json, with what it changed from the stored one
-    (`extra_data["changed"]`), and feedback.html (from `report` when there is one)."""
+    (`extra_data["changed"]`), and feedback.html (`page`, or a plain one showing the output)."""
     from html import escape
 
-    from grader.reporters.html import feedback_html, overrides_html
+    from grader.reporters.html import overrides_html
 
     folder = student_folder(settings.out, student.name)
     moved = changes(student.name, _stored(student, settings.out), results)
     results["extra_data"]["changed"] = [asdict(c) for c in moved]
     write_atomically(folder / "results.json", json.dumps(results, indent=2, ensure_ascii=True) + "\n")
-    overrides = results["extra_data"].get("overrides", [])
-    if report is not None:
-        page = feedback_html(report, overrides=overrides)
-    else:
+    if page is None:
+        overrides = results["extra_data"].get("overrides", [])
         text = escape(plain(results["output"]))
         page = f"<!doctype html><meta charset=utf-8><title>Feedback</title><pre>{text}</pre>{overrides_html(overrides)}"
     write_atomically(folder / "feedback.html", page)
@@ -288,6 +316,12 @@ def _ungraded(reason: str, settings: Settings, env: dict) -> dict:
 
 
 # --- the class run -------------------------------------------------------------------------
+
+Progress = Callable[[str, dict, bool], None]
+"""Called with (student, results, whether they are stored ones) as each student is done."""
+Transport = Callable[[list[Student], Settings, dict, Progress], None]
+"""Grades (todo, settings, done, progress): each student of `todo` gets results in `done[name]`,
+written (`record`), and a `progress` call; `_run_pool` is the local one."""
 
 
 @dataclass(frozen=True)
@@ -337,11 +371,12 @@ def grade_class(
     jobs: int,
     progress: Callable[[str, dict, bool], None] = lambda name, results, cached: None,
     roster: Roster | None = None,
+    transport: Transport | None = None,
 ) -> list[Row]:
-    """Grade every student of `class_dir` (or of `roster`, its `discover`) on `jobs` warm workers,
-    with OUT_DIR/overrides.csv applied; return one row per student, and write grades.csv and
-    changes.csv whatever happened to any one of them. A bad overrides.csv stops it before anything
-    is graded or written (OverrideError)."""
+    """Grade every student of `class_dir` (or of `roster`, its `discover`) on `jobs` warm workers
+    (or through `transport`: a Dask cluster's, `frontends.cluster`), with OUT_DIR/overrides.csv
+    applied; return one row per student, and write grades.csv and changes.csv whatever happened to
+    any one of them. A bad overrides.csv stops it before anything is graded or written (OverrideError)."""
     students = (roster or discover(class_dir)).students
     load_rubric(settings.rubric)
     since = _written(settings.out / CHANGES)
@@ -366,7 +401,7 @@ def grade_class(
             recorded_examples(check, settings.seed)
         warm_torch_optim()
         settle_after_start_up()
-        _run_pool(todo, settings, jobs, done, progress)
+        (transport or functools.partial(_run_pool, jobs=jobs))(todo, settings, done, progress)
     rows = [Row(s.name, done[s.name], _unreported(done[s.name], s, settings.out, since)) for s in students]
     write_gradebook(rows, settings.out / "grades.csv")
     write_changes(rows, settings.out / CHANGES)
@@ -459,7 +494,7 @@ def _not_gradable(student: Student, settings: Settings, reason: str, *, crashed:
     return results
 
 
-def _run_pool(todo: list[Student], settings: Settings, jobs: int, done: dict, progress) -> None:
+def _run_pool(todo: list[Student], settings: Settings, done: dict, progress, *, jobs: int) -> None:
     """Grade `todo` in a pool of forked workers; a worker that dies costs only its submission."""
     attempts: dict[str, int] = {}
     context = multiprocessing.get_context("fork")
