@@ -86,7 +86,7 @@ def _transport(scheduler: str, settings, jobs: int):
         if exc.name not in ("dask", "distributed"):
             raise
         raise UsageError("--scheduler needs Dask: pip install -e '.[cluster]' (or pip install distributed)") from None
-    return connect(scheduler, settings.device, settings.limits, jobs=jobs)
+    return connect(scheduler, settings, jobs=jobs)
 
 
 def _grade_with_progress(folder: Path, roster, settings, console: Console, **how) -> list:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,19 +52,28 @@ class ClusterError(Exception):
 
 class SandboxPlugin(WorkerPlugin):
     """A Dask worker plugin: one warm sandbox per worker process, opened at set-up (in the worker's
-    main thread, which lives as long as the process: its zygote dies with that thread, PDEATHSIG)."""
+    main thread, which lives as long as the process: its zygote dies with that thread, PDEATHSIG),
+    warmed up as a local pool's parent is before it forks its workers."""
 
-    def __init__(self, device: str, limits: Limits) -> None:
-        self.device, self.limits = device, limits
+    def __init__(self, device: str, limits: Limits, seed: int) -> None:
+        self.device, self.limits, self.seed = device, limits, seed
         self.sandbox = None
 
     def setup(self, worker) -> None:
         import torch
+        from hypothesis.errors import HypothesisDeprecationWarning
 
+        from grader.checks.example_store import recorded_examples
+        from grader.checks.model import checks_for
+        from grader.files import launch_for_grading
         from grader.frontends.grade import open_sandbox, settle_after_start_up
 
+        warnings.simplefilter("ignore", HypothesisDeprecationWarning)  # the kit's own strategies: not news per worker
         torch.set_num_threads(1)
-        self.sandbox = open_sandbox(self.device, self.limits)
+        launched = launch_for_grading(self.device)  # the zygote starts while the examples load
+        for check in checks_for():
+            recorded_examples(check, self.seed)
+        self.sandbox = open_sandbox(self.device, self.limits, launched)
         settle_after_start_up()
 
     def teardown(self, worker) -> None:
@@ -113,11 +123,12 @@ class DaskTransport:
     client: Client
     device: str
     limits: Limits
+    seed: int
 
     def __call__(self, todo: list[Student], settings: Settings, done: dict, progress: Progress) -> None:
         """Grade `todo` as tasks, `IN_FLIGHT` at a time; write each student's files as their task ends."""
-        if (settings.device, settings.limits) != (self.device, self.limits):
-            raise ValueError("this cluster's sandboxes were opened for another device or other limits")
+        if (settings.device, settings.limits, settings.seed) != (self.device, self.limits, self.seed):
+            raise ValueError("this cluster's sandboxes were opened for another device, limits or seed")
         rubric = (Path(settings.rubric) if settings.rubric else DEFAULT_RUBRIC).read_text()
         running, tasks = as_completed(loop=self.client.loop), {}
 
@@ -156,18 +167,19 @@ class DaskTransport:
 
 
 @contextmanager
-def connect(scheduler: str, device: str, limits: Limits, *, jobs: int) -> Iterator[DaskTransport]:
-    """A transport on `scheduler`: tcp://HOST:PORT (an existing cluster) or local[:N] (a LocalCluster
-    of N single-threaded worker processes, `jobs` by default, made here and torn down after)."""
-    with _cluster(scheduler, limits, jobs) as address:
+def connect(scheduler: str, settings: Settings, *, jobs: int) -> Iterator[DaskTransport]:
+    """A transport on `scheduler`, for `settings`' device, limits and seed: tcp://HOST:PORT (an existing
+    cluster) or local[:N] (a LocalCluster of N single-threaded worker processes, `jobs` by default,
+    made here and torn down after)."""
+    with _cluster(scheduler, settings.limits, jobs) as address:
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         with client:
-            client.register_plugin(SandboxPlugin(device, limits), name=PLUGIN)
+            client.register_plugin(SandboxPlugin(settings.device, settings.limits, settings.seed), name=PLUGIN)
             try:
-                yield DaskTransport(client, device, limits)
+                yield DaskTransport(client, settings.device, settings.limits, settings.seed)
             finally:
                 client.unregister_worker_plugin(PLUGIN)
 
