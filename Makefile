@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; \
 		then $(PY) -m pip install -q torch; else $(PY) -m pip install -q $(TORCH_CPU); fi
-	$(PY) -m pip install -q -e ".[dev,notebooks,lessons,sandbox]"
+	$(PY) -m pip install -q -e ".[dev,notebooks,lessons,sandbox,cluster]"
 	touch $@
 
 demo: $(VENV)/.installed
