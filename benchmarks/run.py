@@ -13,7 +13,8 @@ and max reported); the repetitions are interleaved, so a noisy neighbour spreads
    course built by `python -m grader course`, side by side with (2) in every repetition;
 4. hostile overhead: the class plus 10% hostile submissions (the hangs first);
 5. the student self-check: `pytest exercises --submission solutions/sgd.py -q`;
-6. the class on `--device cuda`, where torch sees a CUDA device.
+6. the class on `--device cuda`, where torch sees a CUDA device;
+7. the class on Dask (`--scheduler local:<cores>`, with the cluster extra), beside (2).
 
 The verdicts are checked in every repetition (correct variants at full marks, each bug below
 full marks and failing at its own step only, nbgrader agreeing); the exit status is 1 when one
@@ -26,6 +27,7 @@ import argparse
 import ast
 import csv
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -70,6 +72,8 @@ FIGURES = (
     Figure("class_overhead_s", "Class wall time outside grading (start-up, pages, report)", "s"),
     Figure("nbgrader_s_per_submission", "nbgrader autograde, per submission (serial)", "s/submission"),
     Figure("nbgrader_speedup", "Speed-up over nbgrader (throughput ratio)", "x", (">=", 30.0)),
+    Figure("cluster_wall_s", "Class on Dask (--scheduler local:<cores>, a LocalCluster), wall time", "s"),
+    Figure("cluster_over_pool", "Class on Dask over the local pool, wall time ratio", "x"),
     Figure("hostile_wall_s", "Class + hostile submissions, wall time", "s"),
     Figure("hostile_extra_s", "Extra wall time per hostile submission", "s/submission"),
     Figure("hostile_extra_worker_s", "Extra worker time per hostile submission", "s/submission"),
@@ -351,6 +355,10 @@ def measure(args: argparse.Namespace, work: Path) -> Measurements:
     elif subset:
         say("building the nbgrader course (not timed)")
         course_template = make_course(work / "course-template")
+    cluster = not args.skip_cluster and importlib.util.find_spec("distributed") is not None
+    if not cluster:
+        for key in ("cluster_wall_s", "cluster_over_pool"):
+            m.skipped[key] = "skipped (--skip-cluster)" if args.skip_cluster else "no Dask (the cluster extra)"
     gpu = cuda_available()
     if not gpu:
         for key in ("gpu_class_wall_s", "gpu_throughput"):
@@ -376,6 +384,13 @@ def measure(args: argparse.Namespace, work: Path) -> Measurements:
             m.add("class_overhead_s", class_s - sum(worker_s) / cores)
             m.check("class verdicts", verdict_problems(entries, scratch / "out"))
             cpu_totals = totals(scratch / "out")
+            if cluster:
+                cluster_s = grade_class(class_dir, scratch / "out-cluster", "--scheduler", f"local:{cores}")
+                m.add("cluster_wall_s", cluster_s)
+                m.add("cluster_over_pool", cluster_s / class_s)
+                m.check("Dask class verdicts", verdict_problems(entries, scratch / "out-cluster"))
+                same = totals(scratch / "out-cluster") == cpu_totals
+                m.check("Dask totals as the local pool's", [] if same else ["Dask totals differ from the pool's"])
 
             if not args.skip_nbgrader and subset:
                 course = scratch / "course"
@@ -566,6 +581,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--nbgrader-subset", type=int, help=f"submissions for nbgrader (default {FULL['nbgrader_subset']})"
     )
     parser.add_argument("--skip-nbgrader", action="store_true", help="do not run nbgrader")
+    parser.add_argument("--skip-cluster", action="store_true", help="do not grade the class on a LocalCluster")
     args = parser.parse_args(argv)
     if args.quick and args.out is None:
         parser.error("--quick needs --out DIR, so that it never overwrites the committed results")
