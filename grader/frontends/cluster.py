@@ -35,7 +35,7 @@ from grader.frontends.classroom import (
 )
 from grader.rubric import DEFAULT_RUBRIC
 from grader.sandbox.client import Limits
-from grader.submission import SubmissionError, read_bytes
+from grader.submission import SubmissionError, one_line, read_bytes
 
 PLUGIN = "sgd-sandbox"
 RETRIES = 2
@@ -175,9 +175,14 @@ def connect(scheduler: str, settings: Settings, *, jobs: int) -> Iterator[DaskTr
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+            raise ClusterError(one_line(f"cannot reach the Dask scheduler at {address}: {exc}")) from None
         with client:
-            client.register_plugin(SandboxPlugin(settings.device, settings.limits, settings.seed), name=PLUGIN)
+            try:
+                client.register_plugin(SandboxPlugin(settings.device, settings.limits, settings.seed), name=PLUGIN)
+            except Exception as exc:  # noqa: BLE001 - whatever a worker raised, one line
+                raise ClusterError(
+                    one_line(f"a Dask worker could not start its sandbox: {type(exc).__name__}: {exc}")
+                ) from None
             try:
                 yield DaskTransport(client, settings.device, settings.limits, settings.seed)
             finally:
