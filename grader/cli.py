@@ -67,7 +67,9 @@ def cmd_grade_class(args: argparse.Namespace, console: Console) -> int:
     jobs = args.jobs or default_jobs()
     with _transport(args.scheduler, settings, jobs) if args.scheduler else nullcontext() as transport:
         rows = _grade_with_progress(Path(args.submission), roster, settings, console, jobs=jobs, transport=transport)
-    _warn_missing_layers(next((r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED), None))
+    graded = [r.results["extra_data"].get("isolation") for r in rows if r.status == GRADED]
+    for layers in sorted({tuple(layers) for layers in graded if layers is not None}):
+        _warn_missing_layers(layers)  # once per set of layers: a cluster's nodes may differ
     print_class_summary(rows, settings.out, console, roster.skipped)
     from grader.reporters.class_report import changes_line, terminal_summary, write_class_report
 

@@ -47,7 +47,8 @@ CONNECT_TIMEOUT = "3s"
 
 
 class ClusterError(Exception):
-    """No cluster to grade on (no Dask, a bad --scheduler, an unreachable scheduler): one line."""
+    """No cluster to grade on (a bad --scheduler, an unreachable scheduler, a worker that cannot start
+    its sandbox): one line, exit status 2."""
 
 
 class SandboxPlugin(WorkerPlugin):
