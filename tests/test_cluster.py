@@ -21,7 +21,7 @@ from grader.cli import main
 from grader.frontends.classroom import Settings, grade_class
 from grader.sandbox.client import Limits
 
-LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
+LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=5.0, submission_timeout_s=60.0)
 HOSTILE = ("infinite_loop", "segfault", "memory_growth")
 """A hang, a crash and a memory hog: each costs its sandbox's worker, never a Dask worker."""
 
