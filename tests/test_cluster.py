@@ -18,7 +18,7 @@ import pytest
 from conftest import CORPUS, corpus_files, corpus_source
 
 from grader.cli import main
-from grader.frontends.classroom import Settings, grade_class
+from grader.frontends.classroom import Settings, discover, grade_class
 from grader.sandbox.client import Limits
 
 LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=5.0, submission_timeout_s=60.0)
@@ -135,3 +135,22 @@ def test_without_dask_scheduler_says_how_to_install_it(class_dir, tmp_path, caps
     gc.enable()
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "pip install -e '.[cluster]'" in err
+
+
+def test_a_task_failing_on_every_try_ends_as_one_crashed_row(class_dir, tmp_path):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    from grader.frontends.cluster import DaskTransport
+
+    settings = Settings(tmp_path / "out", limits=LIMITS)
+    students = [s for s in discover(class_dir).students if s.name.startswith("bug-")][:2]
+    done, progress = {}, []
+    # workers without the sandbox plugin: every try of every task raises, as a sandbox broken each time
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        DaskTransport(client, "cpu", LIMITS, settings.seed)(students, settings, done, lambda *a: progress.append(a[0]))
+    assert sorted(done) == sorted(progress) == [s.name for s in students]
+    for student in students:
+        assert done[student.name]["extra_data"]["status"] == "crashed", done[student.name]["output"]
+        assert "KeyError" in done[student.name]["output"]
+        assert (settings.out / "students" / student.name / "results.json").is_file()
