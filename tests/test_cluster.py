@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, corpus_files, corpus_source
+from test_classroom import alive, descendants
 
 from grader.cli import main
 from grader.frontends.classroom import Settings, discover, grade_class
@@ -94,14 +95,15 @@ def test_a_cluster_grades_a_class_as_the_local_pool_though_it_loses_a_worker(cla
 
     def kill_one(name: str, results: dict, cached: bool) -> None:
         if not killed and results["extra_data"]["status"] == "graded":  # mid-run: nine tasks at least are out
+            killed.append(descendants(workers[0]))  # its sandbox: zygote, reference process, workers
             os.kill(workers[0], signal.SIGKILL)
-            killed.append(name)
         progress.append(name)
 
     started = time.monotonic()
     rows = grade_class(class_dir, settings, jobs=2, transport=transport, progress=kill_one)
     print(f"\nLocalCluster of 2, one worker killed: {time.monotonic() - started:.1f} s")
     assert killed and workers[0] not in transport.client.run(os.getpid).values()
+    assert killed[0] and not alive(killed[0]), "a killed Dask worker's sandbox dies with it"
     assert len(rows) >= 12 and sorted(progress) == [r.student for r in rows]
     assert {r.status for r in rows} == {"graded", "not loadable", "not gradable"}
     same_as_local(settings.out, local, [r.student for r in rows])
@@ -147,7 +149,8 @@ def test_a_task_failing_on_every_try_ends_as_one_crashed_row(class_dir, tmp_path
     students = [s for s in discover(class_dir).students if s.name.startswith("bug-")][:2]
     done, progress = {}, []
     # workers without the sandbox plugin: every try of every task raises, as a sandbox broken each time
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+    quiet = {"dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
+    with LocalCluster(n_workers=1, processes=False, **quiet) as cluster, Client(cluster) as client:
         DaskTransport(client, "cpu", LIMITS, settings.seed)(students, settings, done, lambda *a: progress.append(a[0]))
     assert sorted(done) == sorted(progress) == [s.name for s in students]
     for student in students:

@@ -206,7 +206,8 @@ def _cluster(scheduler: str, limits: Limits, jobs: int) -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         memory_limit=limits.memory_bytes,  # the worker's own process; the student's has its own cap
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # its HTTP server on a free local port, without the dashboard:
+        scheduler_kwargs={"dashboard": False},  # no clash with another cluster's 8787
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
