@@ -88,6 +88,7 @@ def _transport(scheduler: str, settings, jobs: int):
         if exc.name not in ("dask", "distributed"):
             raise
         raise UsageError("--scheduler needs Dask: pip install -e '.[cluster]' (or pip install distributed)") from None
+    print(f"grading on Dask ({for_console(scheduler)}): starting each worker's sandbox", flush=True)
     return connect(scheduler, settings, jobs=jobs)
 
 
