@@ -137,6 +137,14 @@ class Entry:
     def source(self) -> str:
         return corpus_source(self.corpus)
 
+    def rule_points(self) -> float:
+        """The points of the rules its corpus header says it breaks (an API its step must not use)."""
+        from grader.rubric import load_rubric
+
+        rules = [rule.strip() for rule in header(self.corpus).get("rules", "").split(",") if rule.strip()]
+        rubric = load_rubric()
+        return sum(rubric[rule].points for rule in rules)
+
 
 def corpus_files(kind: str) -> list[Path]:
     return sorted((CORPUS / kind).glob("*.py"))
@@ -211,8 +219,9 @@ def verdict_problems(entries: list[Entry], out: Path) -> list[str]:
             problems.append(f"{entry.student}: no row in grades.csv")
             continue
         total, full = float(row["total"]), float(row["max"] or "nan")
-        if entry.kind == "correct" and (row["status"] != "graded" or total != full):
-            problems.append(f"{entry.student}: {total:g} of {full:g} ({row['status']}), expected full marks")
+        if entry.kind == "correct" and (row["status"] != "graded" or total != full - entry.rule_points()):
+            expected = f"full marks less its rules' {entry.rule_points():g}" if entry.rule_points() else "full marks"
+            problems.append(f"{entry.student}: {total:g} of {full:g} ({row['status']}), expected {expected}")
         elif entry.kind == "bug":
             if not total < full:
                 problems.append(f"{entry.student}: {total:g} of {full:g}, expected below full marks")
@@ -302,7 +311,7 @@ def nbgrader_problems(course: Path, entries: list[Entry]) -> list[str]:
                 problems.append(f"nbgrader: {entry.student} was not autograded")
                 continue
             score, full = submission.score, submission.max_score
-            if (entry.kind == "correct") != (score == full):
+            if (entry.kind == "correct") != (score == full - entry.rule_points()):
                 expected = "full marks" if entry.kind == "correct" else "below full marks"
                 problems.append(f"nbgrader: {entry.student}: {score:g} of {full:g}, expected {expected}")
     return problems

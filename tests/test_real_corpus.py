@@ -20,6 +20,7 @@ from grader import reference
 from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import FUNCTION_STEP, STEPS
 from grader.frontends.classroom import Settings, grade_class
+from grader.rubric import load_rubric
 from grader.sandbox.client import Limits
 
 LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
@@ -48,6 +49,11 @@ def expected_diagnoses(path: Path) -> set[str]:
     fields = header(path)
     named = {fields["diagnosis"]} - {"none"}
     return named | {name.strip() for name in fields.get("also", "").split(",") if name.strip()}
+
+
+def rules_of(path: Path) -> set[str]:
+    """The rules the case breaks (its header's `rules`): an API its step must not use."""
+    return {rule.strip() for rule in header(path).get("rules", "").split(",") if rule.strip()}
 
 
 def student(path: Path) -> str:
@@ -109,12 +115,15 @@ def defined(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
 def test_correct_case_gets_full_marks(path, graded):
+    """Full marks, but for the points of the rules its header names (an API its step must not use,
+    e.g. torch.optim inside momentum_step): those rules are all that may fail."""
     row = graded[student(path)]
     assert row.status == "graded", row.results["output"]
-    assert row.results["score"] == row.results["extra_data"]["max_score"], [
+    lost = sum(load_rubric()[rule].points for rule in rules_of(path))
+    assert row.results["score"] == row.results["extra_data"]["max_score"] - lost, [
         (t["name"], t["output"]) for t in row.results["tests"] if t["status"] == "failed"
     ]
-    assert row.results["extra_data"]["diagnoses"] == []
+    assert set(row.results["extra_data"]["diagnoses"]) == {rule.split(".")[1] for rule in rules_of(path)}
 
 
 @pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
@@ -145,6 +154,7 @@ def test_bug_gets_no_wrong_diagnosis(path, graded):
     mistakes the case really makes (its diagnosis and its `also`)."""
     step = header(path)["step"]
     allowed = expected_diagnoses(path) | {f"{step}.{name}" for name in expected_diagnoses(path)}
+    allowed |= {rule.split(".")[1] for rule in rules_of(path)}
     diagnoses = set(graded[student(path)].results["extra_data"]["diagnoses"])
     assert diagnoses <= allowed, sorted(diagnoses - allowed)
 

@@ -4,6 +4,7 @@ source: https://github.com/pytorch/pytorch/blob/main/torch/optim/sgd.py
 verdict: correct
 step: none
 diagnosis: none
+rules: momentum.no_torch_optim
 
 Original usage: `optimizer = torch.optim.SGD(params, lr=lr, momentum=beta, nesterov=nesterov)`,
 `p.grad = g`, `optimizer.step()`; its _single_tensor_sgd does `buf.mul_(momentum).add_(grad)`,

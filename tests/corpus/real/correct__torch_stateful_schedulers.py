@@ -4,6 +4,7 @@ source: https://github.com/pytorch/pytorch/blob/main/torch/optim/lr_scheduler.py
 verdict: correct
 step: none
 diagnosis: none
+rules: schedule.no_lr_scheduler
 
 Original usage: `scheduler = ExponentialLR(optimizer, gamma)` (or StepLR(optimizer, step_size,
 gamma), LinearLR(optimizer, start_factor=1.0, end_factor=..., total_iters=total)), then

@@ -4,6 +4,7 @@ source: https://github.com/d2l-ai/d2l-en/blob/013ce9e6442c9edb050fcc24948b768f99
 verdict: bug
 step: gradient
 diagnosis: sum_without_factor_2
+rules: gradient.by_hand
 
 Original (MXNet): `l = loss(net(X, w, b), y)` with `squared_loss = (y_hat - y) ** 2 / 2`, then
 `l.backward()`, which sums l: the gradient is Σ rᵢxᵢ (d2l divides by batch_size later, in sgd).

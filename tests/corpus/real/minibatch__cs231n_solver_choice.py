@@ -3,8 +3,8 @@
 source: https://github.com/kingtaurus/cs231n/blob/HEAD/assignment2/cs231n/solver.py
 verdict: bug
 step: minibatch
-diagnosis: with_replacement
-also: ignores_generator
+diagnosis: ignores_generator
+also: with_replacement
 
 Original: `batch_mask = np.random.choice(num_train, self.batch_size)`, called
 `iterations_per_epoch = max(num_train // self.batch_size, 1)` times per epoch. Adapted: the
