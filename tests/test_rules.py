@@ -356,3 +356,36 @@ def test_a_source_built_to_be_slow_to_read_is_read_once_or_not_at_all(monkeypatc
     assert long.passed and long.findings[0]["evidence"] == UNVERIFIED and "too long to read" in long.message
     deep = judge(RULE_CHECKS["gradient.by_hand"], _full(GRAD + "    return torch" + ".x" * 20000 + "\n")[0])
     assert not deep.passed and "cannot be judged" in deep.message
+
+
+EVADED = """
+def mse_grad(X, y, w, b):
+    import torch as t
+
+    leaves = [w.detach().clone().requires_grad_(), b.detach().clone().requires_grad_()]
+    loss = ((X @ leaves[0] + leaves[1] - y) ** 2).mean()
+    hidden = getattr(t.autograd, "".join(["gr", "ad"]))
+    return tuple(g.detach() for g in hidden(loss, leaves))
+"""
+
+
+def test_the_worker_reports_what_a_watched_call_used_as_supporting_evidence_only():
+    """A call the static reading cannot resolve still shows, by the worker's account, what it used
+    (dynamic evidence, forgeable by code in the worker): recorded, never costing a point."""
+    from grader.frontends.grade import grade_source, open_sandbox
+
+    with open_sandbox() as sandbox:
+        report = grade_source(reference.source_with(EVADED), "sgd.py", sandbox)
+    by_hand = next(g for g in report.graded if g.check.id == "gradient.by_hand")
+    evidence = {(f["evidence"], f["api"]) for f in by_hand.outcome.findings}
+    assert ("dynamic", "torch.autograd.grad") in evidence
+    assert by_hand.outcome.passed and report.score == report.max_score
+
+
+def test_a_result_claiming_too_many_apis_is_refused():
+    from grader.sandbox import wire
+    from grader.sandbox.protocol import MAX_APIS, Result
+
+    forged = wire.encode([Result(value=1.0, apis=tuple(f"torch.f{i}" for i in range(MAX_APIS + 1)))])
+    with pytest.raises(wire.WireError, match="apis"):
+        wire.decode(forged)

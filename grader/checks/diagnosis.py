@@ -26,6 +26,8 @@ class Record:
 
     failure: Failure | None = None
     observed: list[Callable[[], Iterable[Judgement]]] = field(default_factory=list)
+    apis: set[tuple[str, str]] = field(default_factory=set)
+    """(function, torch function) pairs its watched calls reported (`Result.apis`)."""
     _judged: dict[str, tuple[bool, bool]] | None = None
 
     def judgements(self) -> dict[str, tuple[bool, bool]]:

@@ -128,6 +128,8 @@ class Outcome:
     hint: str | None = None
     not_implemented: bool = False
     seconds: float = 0.0
+    apis: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """(function, torch function) pairs the worker says its watched calls used: supporting evidence."""
     findings: list[dict] = dataclasses.field(default_factory=list)
     """A rule's evidence: {step, function, api, line, evidence} each (results.json's extra_data.policy)."""
 

@@ -20,8 +20,9 @@ from grader.checks.model import REGISTRY, Check, Outcome, diagnoses
 from grader.contract import FUNCTION_STEP, functions_of
 from grader.evidence import Module, TooComplex, Use, under
 
-STATIC, UNVERIFIED = "static", "could not verify"
-"""A finding's evidence: read from the source, or a construct whose meaning the source does not give."""
+STATIC, UNVERIFIED, DYNAMIC = "static", "could not verify", "dynamic"
+"""A finding's evidence: read from the source, a construct whose meaning the source does not give, or
+what the worker says a call used (supporting only: code in the worker can forge it; it costs nothing)."""
 TRANSFORMS = ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize")
 
 
@@ -170,6 +171,21 @@ def judge(check: Check, source: str | None, import_error: str | None = None) -> 
     outcome.message = "\n".join(_line(rule, use) for use in found)
     outcome.diagnosis = rule.name if broken else None
     return outcome
+
+
+def add_dynamic(outcomes: list[Outcome]) -> None:
+    """Add to each rule's outcome, as DYNAMIC findings, the banned torch functions that its step's
+    watched calls used by the worker's account (`Outcome.apis`). The verdict does not change."""
+    for outcome in outcomes:
+        rule = outcome.check.rule
+        if rule is None:
+            continue
+        seen = {pair for o in outcomes if o.check.step == rule.step for pair in o.apis}
+        outcome.findings += [
+            {"step": rule.step, "function": fn, "api": api, "line": None, "evidence": DYNAMIC, "rule": rule.id}
+            for fn, api in sorted(seen)
+            if under(api, rule.apis)
+        ]
 
 
 def _not_run(example: object) -> None:

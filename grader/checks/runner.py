@@ -56,6 +56,8 @@ def _drive(bodies: list[Generator], submission: Submission, judging: str | None)
         for i, calls in pending.items():
             mine = results[position : position + len(calls)]
             position += len(calls)
+            if isinstance(calls, Raw):
+                records[i].apis |= {(c.fn, api) for c, r in zip(calls, mine) for api in r.apis}
             try:
                 values: Any = mine if isinstance(calls, Raw) else [value_of(c, r) for c, r in zip(calls, mine)]
             except Failure as failure:
@@ -150,7 +152,7 @@ def run_check(
         exact_float32()  # no TF32 in float32 submissions run in-process
     judging = check_.step if isolate else None
     failure, mistake, records = _judge(check_, submission, judging, seed_, device, shrink_budget_s)
-    outcome = Outcome(check=check_, passed=failure is None)
+    outcome = Outcome(check=check_, passed=failure is None, apis=sorted({a for r in records for a in r.apis}))
     if failure is not None:
         outcome.message = failure.message + (_ratio_note(records) if mistake is None else "")
         outcome.diagnosis = mistake

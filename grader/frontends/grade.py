@@ -13,6 +13,7 @@ import torch
 
 import grader
 from grader import DEFAULT_SEED, reference
+from grader.checks import rules
 from grader.checks.model import Check, Outcome, checks_for
 from grader.checks.runner import run_check
 from grader.files import launch_for_grading
@@ -103,6 +104,7 @@ def grade_source(
         for check in checks:
             outcome = run_check(check, submission, isolate=True, seed_=seed, device=sandbox.device)
             graded.append(Graded(check, rubric[check.id], outcome))
+        rules.add_dynamic([g.outcome for g in graded])
         if not problem:
             plot_data = plots.collect(submission)
     finally:

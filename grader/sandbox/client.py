@@ -478,4 +478,4 @@ def _judge_inputs(call: Call, result: Result) -> Result:
         return Result(result.value, result.error_type, result.error, result.mutated)
     originals = tensors_in((call.args, call.kwargs))
     after = result.inputs if result.inputs is not None else []
-    return Result(result.value, mutated=bool(originals) and changed(originals, after))
+    return Result(result.value, mutated=bool(originals) and changed(originals, after), apis=result.apis)

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import collections.abc
 import itertools
+import random
+import sys
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 MAX_ITEMS = 100_000
+GLOBAL_SEED = 20240917
+"""Every batch of calls starts the global random states (torch's, Python's, numpy's) from this seed."""
+MAX_APIS, MAX_API_CHARS = 32, 120
+"""The most torch functions a watched call reports, and the longest name."""
 """Iterators returned by a submission are consumed up to this many items."""
 
 
@@ -82,6 +89,9 @@ class Result:
     mutated: bool = False
     inputs: list | None = None
     """For a watched call: its input tensors after the call, in `tensors_in` order."""
+    apis: tuple[str, ...] = ()
+    """For a watched call: the torch functions it called (`ApiTrace`), as the worker says: supporting
+    evidence for the rules only, since code in the worker can forge it."""
 
     @property
     def ok(self) -> bool:
@@ -200,6 +210,7 @@ def execute(
     Each call gets fresh copies of its tensor arguments, and the result records whether
     the function changed them."""
     generators = {} if generators is None else generators
+    _seed_global_states()
     results = []
     for call in calls:
         fn = namespace.get(call.fn)
@@ -221,21 +232,66 @@ def execute(
     return results
 
 
+def _seed_global_states() -> None:
+    """Start the global random states from GLOBAL_SEED: a submission that draws from them (though it
+    should draw from its generator) gets the same answers, and so the same verdict, every time."""
+    try:
+        torch.manual_seed(GLOBAL_SEED)
+        random.seed(GLOBAL_SEED)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed(GLOBAL_SEED)
+    except Exception:  # noqa: BLE001, S110 - a submission that breaks seeding only loses its own determinism
+        pass
+
+
+class ApiTrace(TorchFunctionMode):
+    """The torch functions a call uses, by dotted name (`torch.autograd.grad`, `torch.Tensor.backward`,
+    `torch.nn.functional.mse_loss`), as torch's function mode sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if len(self.names) < MAX_APIS:
+            self.names.add(api_name(func))
+        return func(*args, **(kwargs or {}))
+
+
+def api_name(func: Any) -> str:
+    """`func`'s dotted name, with tensor methods as torch.Tensor.<name>."""
+    qualname = str(getattr(func, "__qualname__", getattr(func, "__name__", "?")))
+    owner, _, name = qualname.rpartition(".")
+    if owner in ("Tensor", "TensorBase"):
+        return f"torch.Tensor.{name}"[:MAX_API_CHARS]
+    return f"{getattr(func, '__module__', None) or 'torch'}.{qualname}"[:MAX_API_CHARS]
+
+
 def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], originals: list[torch.Tensor]) -> Result:
-    """Call `fn` on fresh copies of `call`'s arguments; `originals`: the tensors among them."""
+    """Call `fn` on fresh copies of `call`'s arguments; `originals`: the tensors among them. A
+    watched call runs under `ApiTrace`, and sends back its inputs as it left them."""
     args = _materialise(call.args, generators)
     kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
     copies = tensors_in((args, kwargs))  # taken now: the function may swap what its lists hold
+    watched = call.watch and call.repeat == 1
+    trace = ApiTrace() if watched else None
     try:
-        value = to_plain(fn(*args, **kwargs))
+        if trace is None:
+            value = to_plain(fn(*args, **kwargs))
+        else:
+            with trace:
+                value = fn(*args, **kwargs)
+            value = to_plain(value)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
         return Result(error_type=type(exc).__name__, error=_one_line(exc))
+    apis = tuple(sorted(trace.names)) if trace is not None else ()
     if not originals:
-        return Result(value=value)
-    inputs = [to_plain(t) for t in copies] if call.watch and call.repeat == 1 else None
-    return Result(value=value, mutated=changed(originals, copies), inputs=inputs)
+        return Result(value=value, apis=apis)
+    inputs = [to_plain(t) for t in copies] if watched else None
+    return Result(value=value, mutated=changed(originals, copies), inputs=inputs, apis=apis)
 
 
 def changed(originals: list[torch.Tensor], after: list[Any]) -> bool:

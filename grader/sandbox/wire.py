@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from grader.sandbox.protocol import Call, Gen, GenState, LrTable, Result, Unsupported
+from grader.sandbox.protocol import MAX_API_CHARS, MAX_APIS, Call, Gen, GenState, LrTable, Result, Unsupported
 
 MAGIC = b"SGW1"
 MAX_MESSAGE_BYTES = 64 * 2**20
@@ -131,6 +131,7 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
             _opt_str(value.error),
             bool(value.mutated),
             _encode(value.inputs, buffers, d),
+            [str(api) for api in value.apis],
         ]
     raise WireError(f"cannot encode a {type(value).__module__}.{type(value).__qualname__}")
 
@@ -313,12 +314,14 @@ class _Reader:
         return Call(fn, args, kwargs, repeat, watch)
 
     def _result(
-        self, d: int, value: list, error_type: str | None, error: str | None, mutated: bool, inputs: list
+        self, d: int, value: list, error_type: str | None, error: str | None, mutated: bool, inputs: list, apis: list
     ) -> Result:
         after = self.node(inputs, d)
         if not (after is None or type(after) is list):
             raise WireError("malformed Result")
-        return Result(self.node(value, d), error_type, error, mutated, after)
+        if len(apis) > MAX_APIS or not all(type(a) is str and len(a) <= MAX_API_CHARS for a in apis):
+            raise WireError("malformed Result: its apis")
+        return Result(self.node(value, d), error_type, error, mutated, after, tuple(apis))
 
     def _tensor(self, d: int, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
         dtype = _dtype(dtype_name)
@@ -362,7 +365,7 @@ _NODE_FIELDS: dict[str, tuple[tuple[type, ...], ...]] = {
     "LR": ((list,),),
     "U": (_STR,),
     "C": (_STR, (list,), (list,), (int,), (bool,)),
-    "R": ((list,), _OPT_STR, _OPT_STR, (bool,), (list,)),
+    "R": ((list,), _OPT_STR, _OPT_STR, (bool,), (list,), (list,)),
 }
 """The exact field types of each node, after its tag."""
 _NODE_READERS = {
