@@ -45,7 +45,12 @@ def grade_all(found: list[tuple[str, Path]]) -> dict[str, set[str]]:
     return {row.student: set(row.results.get("extra_data", {}).get("diagnoses", [])) for row in rows}
 
 
-def verdict(expected: str, named: set[str]) -> str:
+def verdict(fields: dict[str, str], named: set[str]) -> str:
+    """right, wrong or none, for a case's header `fields`: its diagnosis, the other mistakes it makes
+    (`also`), and the rules it breaks (`rules`, named by the rule's name: not diagnoses)."""
+    expected = fields["diagnosis"]
+    listed = {name.strip() for key in ("also", "rules") for name in fields.get(key, "").split(",") if name.strip()}
+    named = named - listed - {rule.split(".")[-1] for rule in listed}
     if expected == "none":
         return "right" if not named else "wrong"
     if named - {expected}:
@@ -61,7 +66,7 @@ def section(found: list[tuple[str, Path]], named: dict[str, set[str]]) -> str:
     for kind, path in found:
         expected = header(path)["diagnosis"]
         got = named.get(f"{kind}-{path.stem}", set())
-        outcome = verdict(expected, got)
+        outcome = verdict(header(path), got)
         tally[outcome] += 1
         if expected != "none":
             nameable["all"] += 1

@@ -245,9 +245,12 @@ def read_source(path: str | Path) -> tuple[str, Path]:
 
 def load_module(source: str, filename: str = "sgd.py") -> types.ModuleType:
     """Execute a submission's source as the module `sgd`, in this process."""
+    from grader.sandbox.protocol import seed_global_states
+
     module = types.ModuleType("sgd")
     module.__file__ = filename
     code = compile(source, filename, "exec")
+    seed_global_states()
     exec(code, module.__dict__)  # noqa: S102 - the student's own code, on the student's own machine
     return module
 

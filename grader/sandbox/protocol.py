@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 MAX_ITEMS = 100_000
 GLOBAL_SEED = 20240917
-"""Every batch of calls starts the global random states (torch's, Python's, numpy's) from this seed."""
+"""A loaded submission starts the global random states (torch's, Python's, numpy's) from this seed."""
 MAX_APIS, MAX_API_CHARS = 32, 120
 """The most torch functions a watched call reports, and the longest name."""
 """Iterators returned by a submission are consumed up to this many items."""
@@ -210,7 +210,6 @@ def execute(
     Each call gets fresh copies of its tensor arguments, and the result records whether
     the function changed them."""
     generators = {} if generators is None else generators
-    _seed_global_states()
     results = []
     for call in calls:
         fn = namespace.get(call.fn)
@@ -232,9 +231,9 @@ def execute(
     return results
 
 
-def _seed_global_states() -> None:
-    """Start the global random states from GLOBAL_SEED: a submission that draws from them (though it
-    should draw from its generator) gets the same answers, and so the same verdict, every time."""
+def seed_global_states() -> None:
+    """Start the global random states from GLOBAL_SEED, as a submission is loaded: one that draws from
+    them (though it should draw from its generator) gets the same answers, and verdict, every run."""
     try:
         torch.manual_seed(GLOBAL_SEED)
         random.seed(GLOBAL_SEED)

@@ -43,7 +43,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import isolation, proxy, rehearsal, wire
-from grader.sandbox.protocol import Result, exact_float32, execute, tensors_in
+from grader.sandbox.protocol import Result, exact_float32, execute, seed_global_states, tensors_in
 
 WORK_DIR = "/tmp"
 
@@ -322,6 +322,7 @@ def _load(source: str, proxies: dict[str, Any], tmp: str) -> tuple[dict[str, Any
     try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(source)
+        seed_global_states()
         exec(compile(source, path, "exec"), module.__dict__)
     except SyntaxError as exc:
         return {}, f"SyntaxError: {exc.msg} (sgd.py, line {exc.lineno})"
