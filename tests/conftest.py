@@ -64,3 +64,11 @@ def live_processes() -> dict[int, Process]:
 def processes_of(uids: range) -> list[int]:
     """Pids of live processes running as one of `uids`."""
     return [pid for pid, process in live_processes().items() if process.uid in uids]
+
+
+@pytest.fixture(scope="session")
+def graded_corpora(tmp_path_factory):
+    """tests/corpus/{bugs,correct,real}, graded in one class run (see tests/golden.py): student → row."""
+    from golden import grade_corpora
+
+    return grade_corpora(tmp_path_factory.mktemp("corpora"))

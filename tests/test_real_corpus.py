@@ -19,11 +19,8 @@ from conftest import corpus_files
 from grader import reference
 from grader.checks.model import DIAGNOSES, checks_for
 from grader.contract import FUNCTION_STEP, STEPS
-from grader.frontends.classroom import Settings, grade_class
 from grader.rubric import load_rubric
-from grader.sandbox.client import Limits
 
-LIMITS = Limits(call_timeout_s=2.0, import_timeout_s=4.0, step_timeout_s=10.0, submission_timeout_s=60.0)
 REAL = corpus_files("real")
 KEYS = ("source", "verdict", "step", "diagnosis")
 
@@ -61,13 +58,9 @@ def student(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("real") / "class"
-    folder.mkdir()
-    for path in REAL:
-        (folder / f"{student(path)}.py").write_text(reference.source_with(path.read_text()))
-    settings = Settings(tmp_path_factory.mktemp("out"), limits=LIMITS)
-    return {row.student: row for row in grade_class(folder, settings, jobs=2)}
+def graded(graded_corpora):
+    """The real cases' rows of the one class run of every corpus (tests/golden.py)."""
+    return {student(path): graded_corpora[student(path)] for path in REAL}
 
 
 def failing_steps(row) -> set[str]:
