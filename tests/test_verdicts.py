@@ -25,7 +25,8 @@ def test_verdicts_are_as_recorded(graded_corpora, recorded):
     for student, row in graded_corpora.items():
         now, then = json.loads(json.dumps(verdict(row))), recorded.get(student)
         if now != then:
-            changed[student] = [
-                (a, b) for a, b in zip(now["tests"], (then or {}).get("tests", [])) if a != b
-            ] or (now, then)
+            changed[student] = [(a, b) for a, b in zip(now["tests"], (then or {}).get("tests", [])) if a != b] or (
+                now,
+                then,
+            )
     assert not changed, changed
