@@ -9,11 +9,13 @@ unreadable file is simply recorded again. The sandbox hides the folder from subm
 (see `files.launch_for_grading`).
 
 Hypothesis mixes into its draws constants found in the source of every non-library
-module loaded in the process, so the same seed gives other examples in a process that
-has loaded other modules (a test file, a student's module). `record` therefore runs in a
-fresh interpreter that loads only the grader: `python -m grader.checks.example_store SEED`
-writes them, wire-encoded, to its standard output. Every process, whatever it has
-loaded, then judges on the same examples.
+module loaded in the process, so the same seed would give other examples (and other shrunk
+counterexamples) in a process that has loaded other modules (a test file, a student's
+module), or after any edit of a number in the grader. `without_local_constants` switches
+that off in every process that imports this module: the draws depend on the seed, the
+strategies and hypothesis alone. `record` also runs in a fresh interpreter that loads only
+the grader (`python -m grader.checks.example_store SEED` writes them, wire-encoded, to its
+standard output). Every process, whatever it has loaded, judges on the same examples.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ from grader.sandbox import wire
 from grader.sandbox.protocol import Gen
 
 GRADER = Path(__file__).resolve().parents[1]
+
+
+def without_local_constants() -> None:
+    """Stop hypothesis drawing constants from the source of the modules loaded (see above)."""
+    from hypothesis.internal.conjecture import providers
+
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "Constants"):
+        providers._get_local_constants = providers.Constants
+        cache = getattr(providers, "CONSTANTS_CACHE", None)
+        if cache is not None:  # what was drawn from them before, if anything
+            providers.CONSTANTS_CACHE = type(cache)(cache.max_size)
+
+
+without_local_constants()
 MAX_BYTES = 64 * 2**20
 
 
