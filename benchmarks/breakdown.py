@@ -14,6 +14,7 @@ the other in one sandbox, and splits the wall time between the parts of a grade.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -93,13 +94,58 @@ class ExclusiveTimes:
         return timed
 
 
+REST = "the rest of the trusted side (the runner, reading the store, the report)"
+
+
+@contextlib.contextmanager
+def parts(times: ExclusiveTimes):
+    """Time each part of a grade, each without the parts inside it."""
+    from grader.checks import runner as core
+    from grader.reporters import plots
+    from grader.sandbox import client, wire
+    from grader.sandbox.client import SandboxedSubmission
+
+    wrapped = {
+        (core, "_shrink"): "shrinking: hypothesis' own search (the probes' calls and judging are in their parts)",
+        (core, "_advance"): "judging: the checks' bodies, with the stored answers and every oracle not stored",
+        (SandboxedSubmission, "_receive_results"): "waiting for the worker: the submission's calls (the floor below), "
+        "the worker's decoding and encoding, the wake-ups",
+        (wire, "encode"): "wire: encoding and decoding on the trusted side",
+        (wire, "decode"): "wire: encoding and decoding on the trusted side",
+        (client.Sandbox, "sealed_answers"): "sealing the answers (rehearsals stored, or rehearsed now)",
+        (SandboxedSubmission, "_start"): "processes: starting workers",
+        (SandboxedSubmission, "_drop"): "processes: stopping workers",
+        (plots, "collect"): "pages: the plots' data",
+    }
+    with contextlib.ExitStack() as stack:
+        for (owner, name), part in wrapped.items():
+            stack.enter_context(mock.patch.object(owner, name, times.wrap(part, getattr(owner, name))))
+        yield
+
+
+def floor_seconds(files: list[Path]) -> float:
+    """The floor: the submissions' own calls, every call their grades make (shrinking's too), run in
+    this process with no wire, no worker and no judging around them."""
+    from grader.checks.model import checks_for
+    from grader.checks.runner import run_check
+    from grader.sandbox import protocol
+    from grader.submission import InProcessSubmission, load_module
+
+    times = ExclusiveTimes()
+    with mock.patch.object(protocol, "execute", times.wrap("floor", protocol.execute)):
+        for path in files:
+            source = corpus_source(path)
+            submission = InProcessSubmission(load_module(source, path.name), source)
+            for check in checks_for():
+                run_check(check, submission)
+    return times.seconds["floor"]
+
+
 def by_part(sandbox) -> list[str]:
     """Grade the corpus' correct and buggy submissions once each and split the time by part."""
-    from grader.checks import runner as core
     from grader.frontends import grade as grading
     from grader.reporters import plots
     from grader.reporters.html import feedback_html
-    from grader.sandbox.client import SandboxedSubmission
 
     times = ExclusiveTimes()
     files = sorted((ROOT / "tests" / "corpus" / "correct").glob("*.py")) + sorted(
@@ -107,16 +153,9 @@ def by_part(sandbox) -> list[str]:
     )
     plots._drawn.cache_clear()
     started = time.perf_counter()
-    with (
-        mock.patch.object(
-            core, "_shrink", times.wrap("hypothesis shrinking the counterexamples of failing checks", core._shrink)
-        ),
-        mock.patch.object(SandboxedSubmission, "_start", times.wrap("starting workers", SandboxedSubmission._start)),
-        mock.patch.object(SandboxedSubmission, "_drop", times.wrap("stopping workers", SandboxedSubmission._drop)),
-        mock.patch.object(plots, "collect", times.wrap("the plots' data", plots.collect)),
-    ):
-        grade = times.wrap("the recorded examples: the worker's calls, the wire, the judging", grading.grade_source)
-        page = times.wrap("feedback pages (figures drawn once per distinct curve)", feedback_html)
+    with parts(times):
+        grade = times.wrap(REST, grading.grade_source)
+        page = times.wrap("pages: feedback.html and its figures (drawn once per distinct curve)", feedback_html)
         for path in files:
             page(grade(corpus_source(path), path.name, sandbox))
     total = time.perf_counter() - started
@@ -130,6 +169,13 @@ def by_part(sandbox) -> list[str]:
     for part, seconds in sorted(times.seconds.items(), key=lambda item: -item[1]):
         lines.append(f"| {part} | {seconds / len(files):.3f} | {seconds / total:.0%} |")
     lines.append(f"| **all** | **{total / len(files):.3f}** | |")
+    floor = floor_seconds(files)
+    lines += [
+        "",
+        f"The floor, the same submissions' own calls in this process (no worker, no wire, no judging): "
+        f"{floor / len(files):.3f} s per submission, {floor / total:.0%} of the whole; a grade is "
+        f"{total / floor:.1f}× its floor.",
+    ]
     return lines
 
 

@@ -49,7 +49,8 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
         return cmd_grade_class(args, console)
     if args.scheduler:
         raise UsageError("--scheduler grades a class folder: add --out OUT_DIR")
-    launched = launch_for_grading(_device(args.device))  # the zygote starts while the grader is imported
+    # the zygote starts while the grader is imported; one submission does not pay for torch._dynamo
+    launched = launch_for_grading(_device(args.device), preload_optim=False)
     try:
         return cmd_grade_one(args, console, launched)
     finally:
@@ -176,7 +177,13 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) -> int:
     from grader.contract import interface_problems
     from grader.frontends.classroom import is_class_folder
-    from grader.frontends.grade import grade_source, open_sandbox, settle_after_start_up, syntax_error
+    from grader.frontends.grade import (
+        grade_source,
+        import_in_background,
+        open_sandbox,
+        settle_after_start_up,
+        syntax_error,
+    )
     from grader.reporters.console import print_report
     from grader.reporters.gradescope import write_results
     from grader.rubric import load_rubric
@@ -186,6 +193,7 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
         raise UsageError(
             f"{args.submission} holds no sgd.py or sgd.ipynb (to grade it as a class folder, add --out OUT_DIR)"
         )
+    import_in_background("scipy.stats")  # the statistical checks' (init, minibatch)
     limits = _limits(args)
     load_rubric(args.rubric)
     source, file = read_source(args.submission)

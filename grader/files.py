@@ -35,8 +35,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sgd-grader"
 
 
-def launch_for_grading(device: str = "cpu") -> launcher.Launch:
-    """A zygote whose workers cannot see the grader, the solutions, the tests or the grader's cache."""
+def launch_for_grading(device: str = "cpu", *, preload_optim: bool = True) -> launcher.Launch:
+    """A zygote whose workers cannot see the grader, the solutions, the tests or the grader's cache.
+    `preload_optim` (see `launcher.launch`) pays off over many submissions, not for one."""
     from grader.sandbox import launcher  # here: the student release has this module but not the launcher
 
     store = cache_dir()
@@ -44,4 +45,4 @@ def launch_for_grading(device: str = "cpu") -> launcher.Launch:
         store.mkdir(parents=True, exist_ok=True)  # a path is hidden only if it exists when the zygote starts
     except OSError:
         pass
-    return launcher.launch([str(store)], device, preload_optim=True)
+    return launcher.launch([str(store)], device, preload_optim=preload_optim)

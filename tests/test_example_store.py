@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
 import pytest
 import torch
 
-from grader import DEFAULT_SEED
-from grader.checks import example_store
+from grader import DEFAULT_SEED, reference
+from grader.checks import answers, example_store
 from grader.checks.example_store import recorded_examples
 from grader.checks.model import checks_for
+from grader.checks.runner import run_check
 from grader.frontends.grade import open_sandbox
-from grader.sandbox import wire
+from grader.reporters import plots
+from grader.sandbox import rehearsal, wire
 from grader.sandbox.protocol import Call
+from grader.submission import in_process
 
 
 def identical(a: object, b: object) -> bool:
@@ -23,6 +27,8 @@ def identical(a: object, b: object) -> bool:
             and (a.dtype, a.shape, a.requires_grad) == (b.dtype, b.shape, b.requires_grad)
             and torch.equal(a.reshape(-1).view(torch.uint8), b.reshape(-1).view(torch.uint8))
         )
+    if isinstance(a, dict):
+        return type(b) is dict and a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
     if isinstance(a, float):
@@ -34,7 +40,7 @@ def test_every_process_judges_on_the_examples_of_a_fresh_recording() -> None:
     """Recorded in a fresh interpreter, the examples do not depend on what this process has loaded
     (hypothesis draws constants from loaded modules' source), and they are stored exactly."""
     checks = [c for c in checks_for() if c.examples is not None]
-    fresh = example_store.record(DEFAULT_SEED)
+    fresh = example_store.record(DEFAULT_SEED)["examples"]
     assert sum(len(examples) for examples in fresh.values()) > 500
     for check in checks:
         assert identical(recorded_examples(check, DEFAULT_SEED), fresh[check.id]), check.id
@@ -46,24 +52,30 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "store"
 
 
+def stored(examples: dict, answers: list | None = None) -> dict:
+    return {"examples": examples, "answers": answers or [], "rehearsals": {}}
+
+
 def test_round_trip_under_the_key_of_its_seed(store: Path) -> None:
     examples = {"mse.x": ((torch.tensor([1.5, -0.0]), 3, "cpu"),), "init.y": (None,)}
+    answer = ["0" * 32, "grader.checks.mse.torch_mse", [torch.ones(2), torch.zeros(2)], {}, torch.tensor(1.0)]
     assert example_store.load(1) is None
-    example_store.save(1, examples)
-    assert identical(example_store.load(1)["mse.x"], examples["mse.x"])
+    example_store.save(1, stored(examples, [answer]))
+    assert identical(example_store.load(1)["examples"]["mse.x"], examples["mse.x"])
+    assert identical(example_store.load(1)["answers"], [answer])
     assert example_store.load(2) is None and example_store.key(1) != example_store.key(2)
-    example_store.save(1, {"mse.x": ()})  # a newer store of the same seed replaces the older file
-    assert len(list(store.glob("examples-1-*"))) == 1 and example_store.load(1) == {"mse.x": ()}
+    example_store.save(1, stored({"mse.x": ()}))  # a newer store of the same seed replaces the older file
+    assert len(list(store.glob("examples-1-*"))) == 1 and example_store.load(1)["examples"] == {"mse.x": ()}
 
 
 @pytest.mark.parametrize("damage", ["truncate", "other key", "not a dict"])
 def test_a_damaged_or_foreign_store_is_not_trusted(store: Path, damage: str) -> None:
-    example_store.save(3, {"mse.x": (1,)})
+    example_store.save(3, stored({"mse.x": (1,)}))
     (path,) = store.glob("examples-3-*")
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:-3])
     elif damage == "other key":
-        path.write_bytes(wire.encode({"key": "0" * 24, "examples": {"mse.x": (2,)}}))
+        path.write_bytes(wire.encode({**stored({"mse.x": (2,)}), "key": "0" * 24}))
     else:
         path.write_bytes(wire.encode([1, 2]))
     assert example_store.load(3) is None
@@ -73,8 +85,35 @@ def test_an_unwritable_store_is_skipped(tmp_path: Path, monkeypatch: pytest.Monk
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("SGD_GRADER_CACHE", str(blocker / "store"))
-    example_store.save(4, {"mse.x": (1,)})
+    example_store.save(4, stored({"mse.x": (1,)}))
     assert example_store.load(4) is None
+
+
+def test_stored_answers_equal_a_fresh_computation() -> None:
+    """Every stored answer is what its oracle computes now from the stored arguments, under the
+    digest of those arguments; and a fresh recording stores the same answers and rehearsals."""
+    example_store.stored_examples(DEFAULT_SEED)
+    entries = example_store.load(DEFAULT_SEED)
+    assert len(entries["answers"]) > 400 and entries["rehearsals"]
+    for key, name, args, kwargs, value in entries["answers"]:
+        assert answers.digest(name, tuple(args), kwargs) == key, name
+        assert identical(answers.ORACLES[name](*args, **kwargs), value), name
+    fresh = example_store.record(DEFAULT_SEED)
+    assert identical(fresh["answers"], entries["answers"])
+    assert fresh["rehearsals"].keys() == entries["rehearsals"].keys()
+    for key, packed in fresh["rehearsals"].items():
+        assert rehearsal.unpack(packed) == rehearsal.unpack(entries["rehearsals"][key]), key
+
+
+def test_grading_the_reference_runs_no_oracle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the store loaded, a correct submission's grade (its plots too) asks every oracle for a stored answer."""
+    example_store.stored_examples(DEFAULT_SEED)
+    monkeypatch.setattr(answers, "computed", collections.Counter())
+    submission = in_process(reference.SOLUTION)
+    for check in checks_for():
+        assert run_check(check, submission).passed, check.id
+    plots.collect(submission)
+    assert not answers.computed, answers.computed
 
 
 PEEK = """

@@ -33,6 +33,7 @@ import hypothesis
 import torch
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from grader.checks import answers
 from grader.checks.model import Check, checks_for
 from grader.files import cache_dir, write_atomically
 from grader.sandbox import wire
@@ -71,22 +72,32 @@ def _path(seed: int) -> Path:
     return cache_dir() / f"examples-{seed}-{key(seed)}.sgw"
 
 
-def load(seed: int) -> dict[str, tuple[Any, ...]] | None:
-    """The stored examples for `seed` by check id, or None if there are none to trust."""
+def load(seed: int) -> dict[str, Any] | None:
+    """What is stored for `seed` (the examples by check id, the answers), or None if nothing is to be trusted."""
     try:
         stored = wire.decode(_path(seed).read_bytes(), max_bytes=MAX_BYTES)
     except (OSError, wire.WireError):
         return None
-    if not (isinstance(stored, dict) and stored.get("key") == key(seed) and isinstance(stored.get("examples"), dict)):
+    if not (isinstance(stored, dict) and stored.get("key") == key(seed) and _well_formed(stored)):
         return None
-    return stored["examples"]
+    return stored
 
 
-def save(seed: int, examples: dict[str, tuple[Any, ...]]) -> None:
-    """Store the examples for `seed`, replacing older files of that seed; quietly skip if unwritable."""
+def _well_formed(stored: dict) -> bool:
+    answers = stored.get("answers")
+    return (
+        isinstance(stored.get("examples"), dict)
+        and isinstance(stored.get("rehearsals"), dict)
+        and isinstance(answers, list)
+        and all(isinstance(entry, list) and len(entry) == 5 and isinstance(entry[0], str) for entry in answers)
+    )
+
+
+def save(seed: int, stored: dict[str, Any]) -> None:
+    """Store the examples and answers for `seed`, replacing older files of that seed; quietly skip if unwritable."""
     path = _path(seed)
     try:
-        write_atomically(path, wire.encode({"key": key(seed), "examples": examples}, max_bytes=MAX_BYTES))
+        write_atomically(path, wire.encode({**stored, "key": key(seed)}, max_bytes=MAX_BYTES))
         for stale in path.parent.glob(f"examples-{seed}-*.sgw"):
             if stale != path:
                 stale.unlink(missing_ok=True)
@@ -94,8 +105,9 @@ def save(seed: int, examples: dict[str, tuple[Any, ...]]) -> None:
         pass
 
 
-def record(seed: int) -> dict[str, tuple[Any, ...]]:
-    """Every check's examples for `seed`, recorded by hypothesis in a fresh interpreter."""
+def record(seed: int) -> dict[str, Any]:
+    """Every check's examples for `seed`, recorded by hypothesis in a fresh interpreter, and the
+    oracles' answers on them (`answers.record`)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(GRADER.parent), os.environ.get("PYTHONPATH")])),
@@ -112,8 +124,10 @@ def record(seed: int) -> dict[str, tuple[Any, ...]]:
     return wire.decode(done.stdout, max_bytes=MAX_BYTES)
 
 
-def _record_here(seed: int) -> dict[str, tuple[Any, ...]]:
-    return {c.id: record_examples(c, seed) for c in checks_for() if c.examples is not None}
+def _record_here(seed: int) -> dict[str, Any]:
+    examples = {c.id: record_examples(c, seed) for c in checks_for() if c.examples is not None}
+    found, rehearsals = answers.record(examples)
+    return {"examples": examples, "answers": found, "rehearsals": rehearsals}
 
 
 def hypothesis_settings(max_examples: int) -> settings:
@@ -135,18 +149,20 @@ def recorded_examples(check_: Check, seed_: int) -> tuple[Any, ...]:
     fresh interpreter and kept on disk)."""
     if check_.examples is None:
         return (None,)
-    stored = _stored_examples(seed_)
+    stored = stored_examples(seed_)
     return stored[check_.id] if check_.id in stored else record_examples(check_, seed_)
 
 
 @functools.cache
-def _stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
-    """Every check's examples for `seed_`: from the disk store, or recorded now and stored."""
+def stored_examples(seed_: int) -> dict[str, tuple[Any, ...]]:
+    """Every check's examples for `seed_`, from the disk store or recorded now and stored; the
+    oracles answer from the answers stored with them from now on (`answers.install`)."""
     stored = load(seed_)
     if stored is None:
         stored = record(seed_)
         save(seed_, stored)
-    return stored
+    answers.install(stored["answers"], stored["rehearsals"])
+    return stored["examples"]
 
 
 def record_examples(check_: Check, seed_: int) -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
+from grader.checks.answers import stored
 from grader.checks.expect import (
     constant_ratio,
     expect_close,
@@ -26,6 +27,7 @@ def loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> 
     return F.mse_loss(F.linear(X, w[None, :], b[None])[:, 0], y)
 
 
+@stored
 def autograd_gradient(X, y, w, b) -> torch.Tensor:
     """∂L/∂w and ∂L/∂b by torch.autograd, in float64, as one vector [w..., b]."""
     w64, b64 = f64(w).requires_grad_(), f64(b).requires_grad_()
@@ -33,6 +35,7 @@ def autograd_gradient(X, y, w, b) -> torch.Tensor:
     return torch.cat([grad_w, grad_b[None]])
 
 
+@stored
 def numerical_gradient(X, y, w, b, eps: float = 1e-6) -> torch.Tensor:
     """Central differences (L(θ + ε) − L(θ − ε)) / 2ε in float64, as one vector [w..., b]."""
     theta = torch.cat([f64(w), f64(b)[None]])

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
+from grader.checks.answers import stored
 from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
 from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
@@ -37,6 +38,12 @@ def _scale(preds: torch.Tensor, targets: torch.Tensor) -> float:
     return float((f64(preds) - f64(targets)).abs().max()) ** 2 + 1.0
 
 
+@stored
+def torch_mse(preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """torch.nn.functional.mse_loss in float64."""
+    return F.mse_loss(f64(preds), f64(targets))
+
+
 def expect_mse(got, preds: torch.Tensor, targets: torch.Tensor, expected: torch.Tensor) -> None:
     got = expect_tensor(got, what="mse", shape=(), like=preds)
     expect_close(
@@ -54,7 +61,7 @@ def expect_mse(got, preds: torch.Tensor, targets: torch.Tensor, expected: torch.
 def matches_mse_loss(example):
     preds, targets = example
     (got,) = yield [Call("mse", (preds, targets))]
-    expect_mse(got, preds, targets, F.mse_loss(f64(preds), f64(targets)))
+    expect_mse(got, preds, targets, torch_mse(preds, targets))
 
 
 @check("mse", "is ≥ 0, is 0 for perfect predictions, and is symmetric", points=2, examples=st_.pairs())

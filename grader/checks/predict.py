@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from grader.checks import strategies as st_
+from grader.checks.answers import stored
 from grader.checks.expect import expect_close, expect_tensor, expect_unchanged, f64, fmt, is_close, tolerance, value_of
 from grader.checks.model import Call, Failure, Mistake, Raw, check, mistakes
 
@@ -20,6 +21,7 @@ MISTAKES = mistakes(
 )
 
 
+@stored
 def _oracle(X, w, b):
     return F.linear(f64(X), f64(w)[None, :], f64(b)[None])[:, 0]
 

@@ -46,7 +46,7 @@ def _step(gen: Generator, values: Any, record: Record) -> list[Call] | None:
         return None
 
 
-def _drive(bodies: list[Generator], submission: Submission, judging: str | None) -> list[Record]:
+def drive(bodies: list[Generator], submission: Submission, judging: str | None) -> list[Record]:
     """Run many examples of one check in lockstep (one `submission.run` per round); one record each."""
     records = [Record() for _ in bodies]
     pending = {i: calls for i, gen in enumerate(bodies) if (calls := _step(gen, None, records[i])) is not None}
@@ -91,7 +91,7 @@ def _shrink(
     def probe(example: Any) -> None:
         if time.monotonic() > deadline:
             return
-        (record,) = _drive([check_.body(to_device(example, device))], submission, judging)
+        (record,) = drive([check_.body(to_device(example, device))], submission, judging)
         seen.append(record)
         failure = record.failure
         if failure is None or isinstance(failure, Unrecoverable) or not (keep is None or record.singles_out(keep)):
@@ -109,7 +109,7 @@ def _shrink(
 def _judge(check_: Check, submission: Submission, judging: str | None, seed_: int, device: str, budget_s: float):
     """(the failure to show, the diagnosis every example supports, every record) for one check."""
     examples = [to_device(e, device) for e in recorded_examples(check_, seed_)]
-    records = _drive([check_.body(e) for e in examples], submission, judging)
+    records = drive([check_.body(e) for e in examples], submission, judging)
     first = next((r for r in records if r.failure is not None), None)
     if first is None:
         return None, None, records

@@ -8,6 +8,7 @@ import warnings
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.answers import stored
 from grader.checks.expect import apart, fmt, is_close
 from grader.checks.model import Call, Failure, check, diagnoses, filled
 
@@ -60,6 +61,7 @@ ENDING = ("linear_decay", "cosine_decay")
 """The schedules that end after `total` epochs (their third argument) and stay at their end value."""
 
 
+@stored
 def torch_schedule(fn: str, args: tuple, steps: int) -> list[float]:
     """What torch's scheduler for `fn(*args, t)` gives at t = 0 .. steps − 1; a schedule that ends
     stays at its end value after `total` (where torch's cosine would climb back)."""
@@ -70,6 +72,7 @@ def torch_schedule(fn: str, args: tuple, steps: int) -> list[float]:
     return (lrs + [lrs[-1]] * steps)[:steps]
 
 
+@stored
 def _oracle(fn: str, args: tuple) -> list[float]:
     """torch's learning rates as checked: for t = 0 .. total, or 0 .. HORIZON for a schedule that does not end."""
     return torch_schedule(fn, args, args[2] + 1 if fn in ENDING else HORIZON + 1)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from torch.optim.sgd import sgd
 
 from grader.checks import strategies as st_
+from grader.checks.answers import stored
 from grader.checks.expect import (
     MODIFIED_INPUTS,
     expect_tensor,
@@ -20,6 +21,7 @@ from grader.checks.expect import (
 from grader.checks.model import Call, Failure, Raw, check, diagnoses, filled
 
 
+@stored
 def torch_sgd(params, grads, lr: float, *, momentum: float = 0.0, nesterov: bool = False, velocities=None):
     """One step of torch.optim.SGD's update (its functional form, `torch.optim.sgd.sgd`), in
     float64: (new params, new momentum buffers). The functional form is what

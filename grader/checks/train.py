@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from grader.checks.answers import stored
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import apart, expect_tensor, expect_unchanged, fmt, is_close, value_of
 from grader.checks.model import Call, Failure, Raw, check, diagnoses
@@ -95,6 +96,11 @@ def oracle_run(
     """torch.optim.SGD from zero weights on n copies of one row: every minibatch has the same
     gradient, so the trajectory does not depend on the shuffle. With `nominal`, each batch's
     gradient is divided by batch_size instead of its own size (a known slip)."""
+    return Run(*_run(row, target, n, batch_size, lrs, beta, updates_per_epoch, nominal))
+
+
+@stored
+def _run(row, target, n, batch_size, lrs, beta, updates_per_epoch, nominal) -> tuple[list[float], ...]:
     x, t = row.double(), torch.tensor(target, dtype=torch.float64)
     params = [torch.zeros(row.numel(), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
     velocities = None
@@ -111,7 +117,7 @@ def oracle_run(
         run.batch_mean.append(sum(losses) / len(losses))
         run.weighted_batch_mean.append(sum(loss * size for loss, size in zip(losses, sizes)) / sum(sizes))
     run.params.extend([*params[0].tolist(), params[1].item()])
-    return run
+    return tuple(run)
 
 
 ROW, TARGET, ROWS, BATCH = torch.tensor([0.5, -1.0, 2.0]), 1.5, 10, 3
@@ -196,6 +202,13 @@ def matches_torch_sgd_on_repeated_rows(example):
     )
 
 
+@stored
+def least_squares(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """[w…, b] of the least-squares fit (torch.linalg.lstsq), in float64."""
+    design = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+    return torch.linalg.lstsq(design, y.double()[:, None]).solution[:, 0]
+
+
 def regression_data(dtype: torch.dtype, n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed, well-conditioned linear-regression problem with a little noise."""
     g = torch.Generator().manual_seed(2024)
@@ -240,8 +253,7 @@ def converges_to_least_squares(example):
             f"train ran {CONVERGENCE_EPOCHS} epochs but history has {len(history)} entries; expected one per epoch.",
             diagnosis="history_per_batch" if len(history) > CONVERGENCE_EPOCHS else None,
         )
-    design = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
-    solution = torch.linalg.lstsq(design, y.double()[:, None]).solution[:, 0]
+    solution = least_squares(X, y)
     got_params = torch.cat([w.double().cpu(), b.double().cpu()[None]])
     if (got_params - solution).abs().max() > CONVERGENCE_TOLERANCE:
         raise Failure(

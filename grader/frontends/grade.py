@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import platform
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ import torch
 
 import grader
 from grader import DEFAULT_SEED, reference
-from grader.checks import rules
+from grader.checks import answers, rules
 from grader.checks.model import Check, Outcome, checks_for
 from grader.checks.runner import run_check
 from grader.files import launch_for_grading
@@ -97,7 +99,11 @@ def grade_source(
     rubric = load_rubric(rubric_path)
     checks = select_checks(rubric) if public_only else checks_for()
     problem = syntax_error(source, name)
-    submission = Unloadable(problem) if problem else sandbox.submission(source, reference.helpers, reference.own)
+    submission = (
+        Unloadable(problem)
+        if problem
+        else sandbox.submission(source, reference.helpers, reference.own, answers.rehearsed)
+    )
     graded = []
     plot_data = None
     try:
@@ -124,10 +130,17 @@ def grade_source(
     )
 
 
+def import_in_background(*modules: str) -> None:
+    """Import `modules` in a thread, so they load while this process waits for its zygote (the
+    wait lets go of the GIL); the first check that imports one waits for it only if it is not done."""
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], daemon=True).start()
+
+
 @functools.cache
 def warm_torch_optim() -> None:
-    """Make one torch.optim optimizer: the first one imports torch._dynamo (about a second). Done
-    while a zygote starts, or before a class's workers fork, that second is off the critical path."""
+    """Make one torch.optim optimizer: the first one imports torch._dynamo (about a second). A class
+    does it before its workers fork, for an oracle that is not stored (a shrinking probe's lr_scheduler);
+    one grade does not, since its oracles answer from the store (`checks.answers`)."""
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
@@ -143,5 +156,4 @@ def settle_after_start_up() -> None:
 def open_sandbox(device: str = "cpu", limits: Limits | None = None, launched: Launch | None = None) -> Sandbox:
     """A sandbox for grading (see `launch_for_grading`); `launched`: its zygote, if already started."""
     launched = launched or launch_for_grading(device)
-    warm_torch_optim()
     return Sandbox(limits or Limits(), device=device, launched=launched)

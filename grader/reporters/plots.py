@@ -22,6 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from grader.checks.answers import stored
 from grader.reporters.page import png
 from grader.sandbox.protocol import Call, Gen, Result, Submission
 from grader.text import bounded
@@ -87,6 +88,7 @@ def _floats(values: Any, limit: int = MAX_POINTS) -> list[float | None] | None:
     return [_float(v) for v in values[:limit]]
 
 
+@stored
 def _reference_history(X: torch.Tensor, y: torch.Tensor) -> list[float]:
     """The loss history of a correct `train` on (X, y) with the plotted settings: the reference's,
     or without it an oracle loop (torch.randn/randperm from the generator, the checks' SGD update)."""

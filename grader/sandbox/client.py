@@ -13,7 +13,6 @@ connection to the `oracle` (a reference process), never by reference code inside
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import itertools
 import random
@@ -120,14 +119,19 @@ class Sandbox:
         self.close()
 
     def submission(
-        self, source: str, helpers: Helpers | None = None, own: Helpers | None = None
+        self,
+        source: str,
+        helpers: Helpers | None = None,
+        own: Helpers | None = None,
+        rehearsed: rehearsal.Rehearsed | None = None,
     ) -> SandboxedSubmission:
         """A submission whose code is `source`; `helpers(step)` gives the functions that answer
         its calls to other steps' functions during `run(..., judging=step)`, and `own(step)` the
-        reference functions of `step`, whose rehearsal seals the answers in advance (`rehearsal`)."""
+        reference functions of `step`, whose rehearsal seals the answers in advance (`rehearsal`);
+        `rehearsed` looks up rehearsals recorded beforehand with these `helpers` and `own`."""
         if self._closed:
             raise SandboxError("the sandbox is closed")
-        sub = SandboxedSubmission(self, source, helpers, own)
+        sub = SandboxedSubmission(self, source, helpers, own, rehearsed)
         with self._lock:
             self._submissions = [s for s in self._submissions if not s.closed] + [sub]
         return sub
@@ -166,19 +170,22 @@ class Sandbox:
                 self._oracle = Oracle(helpers, self.limits.message_bytes)
             return self._oracle
 
-    def sealed_answers(self, step: str, calls: list[Call], helpers: Helpers, own: Helpers) -> dict | None:
-        """The sealed answers to what the reference of `step` asks other steps while running `calls`."""
+    def sealed_answers(
+        self, step: str, calls: list[Call], helpers: Helpers, own: Helpers, rehearsed: rehearsal.Rehearsed | None = None
+    ) -> dict | None:
+        """The sealed answers to what the reference of `step` asks other steps while running `calls`
+        (rehearsed now, unless `rehearsed` holds them)."""
         if not rehearsal.asks_others(own(step), helpers(step)):
             return None
         max_bytes = self.limits.message_bytes
         try:
-            key = (helpers, own, step, hashlib.sha256(wire.encode(calls, max_bytes=max_bytes)).digest())
+            key = (helpers, own, step, rehearsal.batch_key(step, wire.encode(calls, max_bytes=max_bytes)))
         except wire.WireError:
             return None
         with self._lock:
             if key in self._sealed:
                 return self._sealed[key]
-        answers = rehearsal.rehearse(own(step), helpers(step), calls, max_bytes)
+        answers = (rehearsed and rehearsed(key[-1])) or rehearsal.rehearse(own(step), helpers(step), calls, max_bytes)
         fits = 0 < sum(map(len, answers.values())) < max_bytes // 4
         sealed = rehearsal.seal(answers, self._salt) if fits else None
         with self._lock:
@@ -259,8 +266,16 @@ class _Worker:
 class SandboxedSubmission:
     """A submission whose functions run in sandboxed workers; implements `protocol.Submission`."""
 
-    def __init__(self, sandbox: Sandbox, source: str, helpers: Helpers | None, own: Helpers | None) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        source: str,
+        helpers: Helpers | None,
+        own: Helpers | None,
+        rehearsed: rehearsal.Rehearsed | None = None,
+    ) -> None:
         self._sandbox, self._source, self._helpers, self._own = sandbox, source, helpers, own
+        self._rehearsed = rehearsed
         self._workers: dict[str | None, _Worker] = {}
         self._spent = 0.0
         self._spent_by_step: dict[str | None, float] = {}
@@ -306,7 +321,7 @@ class SandboxedSubmission:
             if calls:
                 message = {"op": "run", "calls": calls}
                 if worker.oracle is not None and self._own is not None:
-                    sealed = self._sandbox.sealed_answers(judging, calls, self._helpers, self._own)
+                    sealed = self._sandbox.sealed_answers(judging, calls, self._helpers, self._own, self._rehearsed)
                     message.update({"answers": sealed} if sealed else {})
                 self._timed(worker, lambda deadline: self._send(worker, message, deadline), limits.call_timeout_s)
             while len(results) < len(calls):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
+import itertools
 import os
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,6 +60,36 @@ def rehearse(
     with _as_in_a_worker():
         execute(namespace, as_sent, {})
     return recorded
+
+
+Rehearsed = Callable[[str], Mapping[bytes, bytes] | None]
+"""A lookup of rehearsals recorded beforehand, by `batch_key`."""
+
+
+def batch_key(step: str, calls: bytes) -> str:
+    """The key of one batch's rehearsal: its step and its calls' exact wire bytes."""
+    return hashlib.sha256(step.encode() + b"\0" + calls).hexdigest()
+
+
+def pack(answers: Mapping[bytes, bytes]) -> dict:
+    """A rehearsal as wire data (to be stored with the examples)."""
+    return {
+        "requests": _tensor(b"".join(answers)),
+        "request_sizes": torch.tensor([len(r) for r in answers], dtype=torch.int64),
+        "answers": _tensor(b"".join(answers.values())),
+        "answer_sizes": torch.tensor([len(a) for a in answers.values()], dtype=torch.int64),
+    }
+
+
+def unpack(packed: dict) -> dict[bytes, bytes]:
+    """The rehearsal that `pack` made."""
+    requests = _split(packed["requests"].numpy().tobytes(), packed["request_sizes"].tolist())
+    return dict(zip(requests, _split(packed["answers"].numpy().tobytes(), packed["answer_sizes"].tolist())))
+
+
+def _split(blob: bytes, sizes: list[int]) -> list[bytes]:
+    ends = list(itertools.accumulate(sizes))
+    return [blob[end - size : end] for end, size in zip(ends, sizes)]
 
 
 def asks_others(own: Mapping[str, Callable], helpers: Mapping[str, Callable]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.answers import stored
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import apart, is_close
 from grader.checks.model import Failure, check
@@ -22,6 +23,12 @@ def _problem() -> tuple[torch.Tensor, torch.Tensor]:
     return X, X @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.25
 
 
+@stored
+def reference_train(X: torch.Tensor, y: torch.Tensor, settings: dict) -> tuple:
+    """The reference's train on (X, y) with lr(epoch) = LRS[epoch] and a generator seeded 0."""
+    return reference().train(X, y, lr=lambda e: LRS[e], generator=torch.Generator().manual_seed(0), **settings)
+
+
 @check(
     "train",
     "follows the documented procedure on distinct rows (init first, one fresh minibatches pass per epoch, "
@@ -36,9 +43,7 @@ def matches_reference(device):
     settings = {"epochs": EPOCHS, "batch_size": BATCH, "beta": BETA, "init_std": INIT_STD}
     (got,) = yield [train_call(X.to(device), y.to(device), lr=lrs, **settings)]
     w, b, history = train_outputs(got, X.to(device), EPOCHS)
-    rw, rb, rhistory = reference().train(
-        X, y, lr=lambda e: LRS[e], generator=torch.Generator().manual_seed(0), **settings
-    )
+    rw, rb, rhistory = reference_train(X, y, settings)
     got_wb, want_wb = w.double().cpu().tolist() + [float(b)], rw.tolist() + [float(rb)]
     if not (is_close(got_wb, want_wb, rtol=1e-9) and is_close(history, rhistory, rtol=1e-9)):
         (got_wb, want_wb), (got_h, want_h) = apart(got_wb, want_wb), apart(history, rhistory)
