@@ -97,12 +97,23 @@ def test_stored_answers_equal_a_fresh_computation() -> None:
     assert len(entries["answers"]) > 400 and entries["rehearsals"]
     for key, name, args, kwargs, value in entries["answers"]:
         assert answers.digest(name, tuple(args), kwargs) == key, name
-        assert identical(answers.ORACLES[name](*args, **kwargs), value), name
+        assert same_answer(answers.ORACLES[name](*args, **kwargs), value), name
     fresh = example_store.record(DEFAULT_SEED)
-    assert identical(fresh["answers"], entries["answers"])
+    assert [e[:2] for e in fresh["answers"]] == [e[:2] for e in entries["answers"]]  # digests: the same arguments
+    assert all(same_answer(a[4], b[4]) for a, b in zip(fresh["answers"], entries["answers"]))
     assert fresh["rehearsals"].keys() == entries["rehearsals"].keys()
     for key, packed in fresh["rehearsals"].items():
         assert rehearsal.unpack(packed) == rehearsal.unpack(entries["rehearsals"][key]), key
+
+
+def same_answer(a: object, b: object) -> bool:
+    """Bit for bit; but a float64 tensor to 1e-12 relative: a multithreaded BLAS (lstsq) may sum in
+    another order from one call to the next."""
+    if isinstance(a, torch.Tensor) and a.dtype == torch.float64 and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and b.dtype == a.dtype and torch.allclose(a, b, rtol=1e-12, atol=0.0)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_answer(x, y) for x, y in zip(a, b))
+    return identical(a, b)
 
 
 def test_grading_the_reference_runs_no_oracle(monkeypatch: pytest.MonkeyPatch) -> None:
