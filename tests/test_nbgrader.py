@@ -7,6 +7,7 @@ course folder by `grader.builders.notebook.write_course`.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -79,6 +80,12 @@ def test_source_notebook_has_the_solution_and_graded_test_cells(source):
         assert meta[f"test_{step}"]["grade"] and meta[f"test_{step}"]["locked"]
         hidden = step_points(step, hidden=True)
         assert meta.get(f"test_{step}_hidden", {}).get("points", 0) == hidden
+        rules = meta.get(f"test_{step}_rules")  # a cell of its own, graded only when the rules carry points
+        assert (rules is not None) == bool(step_checks(step, rules=True))
+        assert rules is None or (rules["grade"], rules.get("points", 0)) == (
+            step_points(step, rules=True) > 0,
+            step_points(step, rules=True),
+        )
     total = sum(m.get("points", 0) for m in meta.values())
     assert total == sum(rubric[c.id].points for c in checks_for())
     assert not leaked_solution(student_notebook())
@@ -114,7 +121,7 @@ def test_check_step_passes_the_reference_and_explains_a_bug(capsys):
     text = reference.SOLUTION.read_text()
     check_step("mse", namespace_of(text))
     check_step("mse", namespace_of(text), hidden=True)
-    count = len(step_checks("mse"))  # mse.no_mse_loss among them: a rule, read from the kernel's cells
+    count = len(step_checks("mse"))  # mse.no_mse_loss is not among them: the rules have their own cell
     assert f"mse: {count} of {count} checks passed" in capsys.readouterr().out
     buggy = namespace_of(text.replace(*RMSE_BUG))
     with pytest.raises(AssertionError) as public:
@@ -156,6 +163,13 @@ def nbgrader(course: Path, *args: str) -> str:
     return done.stdout + done.stderr
 
 
+def corpus_function(name: str, function: str) -> str:
+    """The source of `function` in tests/corpus/correct/`name`.py."""
+    text = (Path(__file__).parent / "corpus" / "correct" / f"{name}.py").read_text()
+    (node,) = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == function]
+    return ast.get_source_segment(text, node)
+
+
 def submit(course: Path, student: str, notebook) -> None:
     folder = course / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True)
@@ -163,9 +177,11 @@ def submit(course: Path, student: str, notebook) -> None:
     (folder / "timestamp.txt").write_text(TIMESTAMP)
 
 
-def filled_in(release, source, *, bug: tuple[str, str] | None = None):
-    """The released notebook with the solution bodies put back (and, optionally, one bug)."""
+def filled_in(release, source, *, bug: tuple[str, str] | None = None, own: dict[str, str] | None = None):
+    """The released notebook with the solution bodies put back (and, optionally, one bug, or some
+    functions written another way: `own`, {name: its source})."""
     solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if "nbgrader" in c.metadata}
+    solutions |= own or {}
     notebook = nbformat.from_dict(json.loads(json.dumps(release)))
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
@@ -181,6 +197,7 @@ def test_nbgrader_generates_autogrades_and_exports(tmp_path, source):
     course = write_course(tmp_path / "course")
     nbgrader(course, "db", "student", "add", "alice")
     nbgrader(course, "db", "student", "add", "bob")
+    nbgrader(course, "db", "student", "add", "carol")
     nbgrader(course, "generate_assignment", ASSIGNMENT)
 
     release = read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
@@ -189,6 +206,7 @@ def test_nbgrader_generates_autogrades_and_exports(tmp_path, source):
 
     submit(course, "alice", filled_in(release, source))
     submit(course, "bob", filled_in(release, source, bug=RMSE_BUG))
+    submit(course, "carol", filled_in(release, source, own={"mse_grad": corpus_function("autograd_grad", "mse_grad")}))
     nbgrader(course, "autograde", ASSIGNMENT)
 
     from nbgrader.api import Gradebook
@@ -198,7 +216,7 @@ def test_nbgrader_generates_autogrades_and_exports(tmp_path, source):
     mse_points = step_points("mse") + step_points("mse", hidden=True)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {}
-        for student in ("alice", "bob"):
+        for student in ("alice", "bob", "carol"):
             submission = gradebook.find_submission(ASSIGNMENT, student)
             assert submission.max_score == total
             (notebook,) = submission.notebooks
@@ -207,6 +225,8 @@ def test_nbgrader_generates_autogrades_and_exports(tmp_path, source):
     assert scores["alice"] == (total, {})
     mse_cells = {"test_mse": step_points("mse"), "test_mse_hidden": step_points("mse", hidden=True)}
     assert scores["bob"] == (total - mse_points, mse_cells)  # the mse cells' points, and only those
+    by_hand = rubric["gradient.by_hand"].points  # a correct gradient that breaks the rule: the rule's cell only
+    assert scores["carol"] == (total - by_hand, {"test_gradient_rules": by_hand})
 
     nbgrader(course, "generate_feedback", ASSIGNMENT)
     feedback = {s: (course / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html") for s in ("alice", "bob")}
@@ -217,5 +237,5 @@ def test_nbgrader_generates_autogrades_and_exports(tmp_path, source):
     nbgrader(course, "export")
     with open(course / "grades.csv", newline="") as f:
         rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
-    assert rows == {"alice": total, "bob": total - mse_points}
+    assert rows == {"alice": total, "bob": total - mse_points, "carol": total - by_hand}
     print(f"nbgrader round trip: {time.perf_counter() - start:.1f} s")

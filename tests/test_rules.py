@@ -336,8 +336,22 @@ def test_a_notebook_cell_judges_the_cells_the_kernel_ran():
     namespace: dict = {}
     exec(compile(_corpus("autograd_grad"), "cell", "exec"), namespace)  # noqa: S102 - the corpus' own code
     namespace["In"] = ["", _corpus("autograd_grad")]  # IPython's input history: what the kernel ran
+    check_step("gradient", namespace)  # the gradient is right: its checks' cell passes
     with pytest.raises(AssertionError, match=r"by_hand: mse_grad calls torch.autograd.grad \(line"):
-        check_step("gradient", namespace)
+        check_step("gradient", namespace, rules=True)  # the rule costs its own cell, and only that
+
+
+def test_a_rule_worth_no_points_is_flagged_in_its_cell_never_raised(capsys):
+    """A correct style that breaks a rule worth 0 points (flag only) keeps every point in a notebook."""
+    from grader.frontends.notebook_checks import check_step
+
+    source = _corpus("torch_optim")
+    namespace: dict = {"In": ["", source]}
+    exec(compile(source, "cell", "exec"), namespace)  # noqa: S102 - the corpus' own code
+    check_step("step", namespace)
+    check_step("step", namespace, rules=True)
+    printed = capsys.readouterr().out
+    assert "step.no_torch_optim (flag only, no points lost):" in printed and "0 of 1 rules kept" in printed
 
 
 def test_a_source_built_to_be_slow_to_read_is_read_once_or_not_at_all(monkeypatch):

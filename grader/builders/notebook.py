@@ -12,7 +12,9 @@ Two notebooks come from the one source:
   database), so it is what `nbgrader generate_assignment` releases, cell for cell.
 
 Points per test cell are the rubric's (grader/rubric.toml): one cell with a step's public
-points, and one more with its hidden points where the step has hidden checks.
+points; one with its rules' points where the step has rules (graded only when they are worth
+points, so a correct step that breaks a rule loses those points and no more); and one more with
+its hidden points where the step has hidden checks.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from nbformat import NotebookNode
 
 from grader.builders.stubs import CODE_STUB, clear_solutions, labelled
 from grader.contract import FUNCTION_STEP, STEPS, functions_of
-from grader.frontends.notebook_checks import step_points
+from grader.frontends.notebook_checks import step_checks, step_points
 from grader.reference import SOLUTION
 
 ROOT = SOLUTION.parents[1]
@@ -55,6 +57,13 @@ if __name__ == "__main__":  # in the notebook; not when the grader loads the not
     from grader.frontends.notebook_checks import check_step
 
     check_step("{step}", globals())"""
+
+RULES_CELL = """\
+# The rules of {step} ({points}): the APIs it must not use, read from your code.
+if __name__ == "__main__":
+    from grader.frontends.notebook_checks import check_step
+
+    check_step("{step}", globals(), rules=True)"""
 
 HIDDEN_TEST_CELL = """\
 # Hidden tests for {step} ({points}): they run when your notebook is graded.
@@ -162,6 +171,21 @@ def _first_line(source: str) -> str:
     return (ast.get_docstring(node) or "").splitlines()[0]
 
 
+def _rules_cells(step: str, rubric_path: str | None) -> list[NotebookNode]:
+    """The step's rules cell (none when it has no rule): graded when its rules are worth points."""
+    if not step_checks(step, rules=True):
+        return []
+    points = step_points(step, rules=True, rubric_path=rubric_path)
+    graded = {"points": points} if points else {}
+    source = RULES_CELL.format(step=step, points=_points_text(points) if points else "flag only, no points")
+    grade_id = f"test_{step}_rules"
+    return [
+        nbformat.v4.new_code_cell(
+            source, metadata=_nbgrader(grade_id, grade=bool(points), solution=False, locked=True, **graded)
+        )
+    ]
+
+
 def source_notebook(solution: Path = SOLUTION, rubric_path: str | None = None) -> NotebookNode:
     """The nbgrader source notebook: solution cells with their solution regions, locked test cells."""
     doc, header, functions = _parse(solution)
@@ -176,7 +200,8 @@ def source_notebook(solution: Path = SOLUTION, rubric_path: str | None = None) -
         names = functions_of(step)
         public = step_points(step, rubric_path=rubric_path)
         hidden = step_points(step, hidden=True, rubric_path=rubric_path)
-        points = _points_text(public) + (f", and {_points_text(hidden)} in hidden tests" if hidden else "")
+        rules = step_points(step, rules=True, rubric_path=rubric_path)
+        points = _points_text(public + rules) + (f", and {_points_text(hidden)} in hidden tests" if hidden else "")
         summary = "\n".join(f"- `{name}`: {_first_line(functions[name])}" for name in names)
         cells.append(new_markdown(f"## Step: {step}\n\n{summary}\n\nWorth {points}."))
         for name in names:
@@ -187,6 +212,7 @@ def source_notebook(solution: Path = SOLUTION, rubric_path: str | None = None) -
                 metadata=_nbgrader(f"test_{step}", grade=True, solution=False, locked=True, points=public),
             )
         )
+        cells += _rules_cells(step, rubric_path)
         if hidden:
             cells.append(
                 new_code(
