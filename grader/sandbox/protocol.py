@@ -111,6 +111,8 @@ def to_plain(value: Any, *, _depth: int = 0) -> Any:
     tensors, iterators become lists, and anything else becomes `Unsupported`."""
     if _depth > 8:
         return Unsupported("nesting too deep")
+    if type(value) is torch.Tensor:  # the common case: no subclass to strip
+        return value.detach().clone()
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):

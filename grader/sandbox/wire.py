@@ -9,7 +9,6 @@ list whose first item is a tag (see `_encode`). Bytes from the worker are hostil
 from __future__ import annotations
 
 import json
-import math
 import select
 import socket
 import struct
@@ -78,8 +77,15 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> list:
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
     d = depth + 1
-    if type(value) is torch.Tensor:  # the common case first
+    kind = type(value)
+    if kind is torch.Tensor:  # the common cases first, by exact type
         return _encode_tensor(value, buffers)
+    if kind is tuple:
+        return ["t", [_encode(v, buffers, d) for v in value]]
+    if kind is list:
+        return ["l", [_encode(v, buffers, d) for v in value]]
+    if kind is float:
+        return ["f", value.hex()]
     if value is None:
         return ["n"]
     if isinstance(value, bool):
@@ -165,8 +171,11 @@ def _dtype_name(dtype: torch.dtype) -> str:
 
 def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> list:
     name = _dtype_name(tensor.dtype)
-    if type(tensor) is torch.Tensor and tensor.device.type == "cpu" and _is_plain_strided(tensor):
+    if type(tensor) is torch.Tensor and tensor.is_cpu and _is_plain_strided(tensor):
         t = tensor.detach()
+        if t.dtype in _NUMPY_DTYPES:  # the common case: numpy writes the bytes in one go
+            buffers.append(t.numpy().tobytes() if t.numel() else b"")
+            return ["T", name, list(t.shape), "cpu", len(buffers) - 1]
     else:
         with torch._C.DisableTorchFunctionSubclass():
             t = tensor.detach()
@@ -212,7 +221,7 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE
         pos += size
     if pos != len(view):
         raise WireError(f"buffers add up to {pos} bytes but the message has {len(view)}")
-    reader = _Reader(view, sizes, offsets)
+    reader = _Reader(view, sizes, offsets, data if type(data) is bytearray else None)
     try:
         value = reader.node(header["root"], 0)
     except WireError:
@@ -229,8 +238,10 @@ def _no_constant(name: str) -> None:
 
 
 class _Reader:
-    def __init__(self, view: memoryview, sizes: list[int], offsets: list[int]) -> None:
+    def __init__(self, view: memoryview, sizes: list[int], offsets: list[int], writable: bytearray | None) -> None:
         self.view, self.sizes, self.offsets = view, sizes, offsets
+        self._writable = writable
+        """The message as one bytearray, which the tensors read from (the received one, or one copy)."""
         self.used = [False] * len(sizes)
 
     def node(self, node: Any, depth: int) -> Any:
@@ -238,10 +249,15 @@ class _Reader:
             raise WireError("value is nested too deeply")
         if type(node) is not list or not node or type(node[0]) is not str:
             raise WireError(f"malformed node {_short(node)}")
-        kinds = _NODE_FIELDS.get(node[0])
-        if kinds is None or len(node) != len(kinds) + 1 or not all(type(f) in k for f, k in zip(node[1:], kinds)):
+        found = _NODES.get(node[0])
+        if found is None or len(node) != len(found[0]) + 1:
             raise WireError(f"unknown or malformed node {_short(node)}")
-        return getattr(self, _NODE_READERS[node[0]])(depth + 1, *node[1:])
+        kinds, read = found
+        fields = node[1:]
+        for field, allowed in zip(fields, kinds):
+            if type(field) not in allowed:
+                raise WireError(f"unknown or malformed node {_short(node)}")
+        return read(self, depth + 1, *fields)
 
     def _none(self, d: int) -> None:
         return None
@@ -325,12 +341,17 @@ class _Reader:
 
     def _tensor(self, d: int, dtype_name: str, shape: list, device: str, index: int) -> torch.Tensor:
         dtype = _dtype(dtype_name)
-        if len(shape) > MAX_DIMS or not all(type(s) is int and 0 <= s <= MAX_DIM_SIZE for s in shape):
+        if len(shape) > MAX_DIMS:
             raise WireError(f"bad tensor shape {_short(shape)}")
-        if math.prod(max(s, 1) for s in shape) > MAX_NUMEL:
+        numel, bound = 1, 1  # bound: the element count with empty dimensions counted as 1
+        for size in shape:
+            if type(size) is not int or not 0 <= size <= MAX_DIM_SIZE:
+                raise WireError(f"bad tensor shape {_short(shape)}")
+            numel, bound = numel * size, bound * max(size, 1)
+        if bound > MAX_NUMEL:
             raise WireError(f"tensor shape {_short(shape)} is too large")
         buffer = self._buffer(index)
-        if math.prod(shape) * _ITEMSIZE[dtype] != len(buffer):
+        if numel * _ITEMSIZE[dtype] != len(buffer):
             raise WireError(f"tensor of shape {shape} and dtype {dtype_name} != {len(buffer)} bytes")
         if not len(buffer):
             tensor = torch.empty(shape, dtype=dtype)
@@ -339,9 +360,15 @@ class _Reader:
             if bool((raw > 1).any()):
                 raise WireError("bool tensor holds bytes other than 0 and 1")
             tensor = raw.view(torch.bool).reshape(shape)
-        else:
-            tensor = torch.frombuffer(bytearray(buffer), dtype=dtype).reshape(shape)
-        target = None if device == "cpu" else _device(device)
+        else:  # a view of the message's own bytes: no copy per tensor
+            if self._writable is None:
+                self._writable = bytearray(self.view)
+            offset = self.offsets[index]
+            tensor = torch.frombuffer(self._writable, dtype=dtype, count=numel, offset=offset)
+            tensor = tensor if len(shape) == 1 else tensor.reshape(shape)
+        if device == "cpu":
+            return tensor
+        target = _device(device)
         return tensor.to(target) if target is not None else tensor
 
 
@@ -389,6 +416,8 @@ _NODE_READERS = {
     "C": "_call",
     "R": "_result",
 }
+_NODES = {tag: (_NODE_FIELDS[tag], getattr(_Reader, name)) for tag, name in _NODE_READERS.items()}
+"""Each tag's field types and its reader."""
 _NUMPY_DTYPES = {d for d in DTYPES.values() if d not in (torch.bfloat16,)}
 """The dtypes whose tensors `numpy()` can hold."""
 _ITEMSIZE = {dtype: torch.empty((), dtype=dtype).element_size() for dtype in DTYPES.values()}
