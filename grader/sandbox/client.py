@@ -90,6 +90,8 @@ class Sandbox:
         """The uids workers run as (empty when not root)."""
         self._jobs = itertools.count(1)
         self._exited: dict[int, str] = {}
+        self._killed: set[int] = set()
+        """Jobs the zygote has killed (SIGKILL sent to their processes) and not yet reported gone."""
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._submissions: list[SandboxedSubmission] = []
@@ -217,9 +219,12 @@ class Sandbox:
                 continue
             except (OSError, ValueError, EOFError):
                 break
-            if message["op"] == "exited":
+            if message["op"] in ("exited", "killed"):
                 with self._changed:
-                    self._exited[int(message["job"])] = str(message["status"])
+                    if message["op"] == "exited":
+                        self._exited[int(message["job"])] = str(message["status"])
+                    else:
+                        self._killed.add(int(message["job"]))
                     self._changed.notify_all()
         with self._changed:
             self._closed = True
@@ -243,15 +248,23 @@ class Sandbox:
             socket.send_fds(self._ctl, [wire.encode(message)], [sock.fileno()] + ([oracle.fileno()] if oracle else []))
         return job
 
-    def _kill(self, jobs: list[int], *, wait_s: float = 5.0) -> None:
-        """Kill these jobs' workers and everything they started; wait until the zygote says so."""
+    def _kill(self, jobs: list[int], *, wait_s: float = 5.0, gone: bool = True) -> None:
+        """Kill these jobs' workers and everything they started; wait until the zygote says they are
+        gone (reaped, orphans swept, files removed), or with `gone=False` only killed: SIGKILL sent
+        to every process of theirs, so that none runs again while the kernel tears them down."""
         with self._changed:
             for job in jobs:
                 if job not in self._exited and not self._closed:
                     self._ctl.send(wire.encode({"op": "kill", "job": job}))
-            self._changed.wait_for(lambda: self._closed or all(job in self._exited for job in jobs), timeout=wait_s)
+
+            def done(job: int) -> bool:
+                return job in self._exited or (not gone and job in self._killed)
+
+            self._changed.wait_for(lambda: self._closed or all(done(job) for job in jobs), timeout=wait_s)
             for job in jobs:
-                self._exited.pop(job, None)
+                self._killed.discard(job)
+                if gone:
+                    self._exited.pop(job, None)
 
     def _status(self, job: int) -> str | None:
         with self._lock:
@@ -277,6 +290,8 @@ class SandboxedSubmission:
         self._sandbox, self._source, self._helpers, self._own = sandbox, source, helpers, own
         self._rehearsed = rehearsed
         self._workers: dict[str | None, _Worker] = {}
+        self._stopping: list[int] = []
+        """Jobs killed but maybe not yet gone: `close` waits for them."""
         self._spent = 0.0
         self._spent_by_step: dict[str | None, float] = {}
         """Time used per step (judging value): a slow step cannot starve the others."""
@@ -303,10 +318,12 @@ class SandboxedSubmission:
             return self._run(calls, judging)
 
     def close(self) -> None:
-        """Kill this submission's workers."""
+        """Kill this submission's workers; return once they, and the earlier steps' ones, are gone."""
         with self._lock:
             self.closed = True
             self._drop(*self._workers)
+            self._sandbox._kill(self._stopping)
+            self._stopping = []
 
     def _call_timeout(self, fn: str) -> float:
         limits = self._sandbox.limits
@@ -367,7 +384,7 @@ class SandboxedSubmission:
             self._spent_by_step[self._judging] = spent_on_step + elapsed
 
     def _start(self, judging: str | None) -> _Worker:
-        self._drop(*self._workers)  # checks come step by step: the other steps' workers are done
+        self._drop(*self._workers, gone=False)  # checks come step by step: the other steps' workers are done
         limits = self._sandbox.limits
         helpers = self._helpers_for(judging)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -476,11 +493,15 @@ class SandboxedSubmission:
         status = self._sandbox._status(worker.job) or "the connection was closed"
         return f"the worker process died ({status})"
 
-    def _drop(self, *steps: str | None) -> None:
+    def _drop(self, *steps: str | None, gone: bool = True) -> None:
+        """Kill these steps' workers; with `gone=False`, go on once they are killed, and leave waiting
+        for the kernel to tear them down (and the zygote to sweep after them) to `close`."""
         workers = [self._workers.pop(key) for key in steps if key in self._workers]
         for worker in workers:
             worker.sock.close()
-        self._sandbox._kill([worker.job for worker in workers])
+        self._sandbox._kill([worker.job for worker in workers], gone=gone)
+        if not gone:
+            self._stopping += [worker.job for worker in workers]
         for oracle in {id(w.oracle): w.oracle for w in workers if w.oracle is not None}.values():
             if not oracle.idle():  # still busy with what a dead worker asked: the next one must not wait
                 oracle.close()
