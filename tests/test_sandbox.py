@@ -12,6 +12,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -502,6 +503,33 @@ def test_double_forked_daemon_dies_with_the_sandbox() -> None:
         time.sleep(0.2)
         assert len(processes_of(sb.uids)) >= 2  # the worker and its daemon
     assert processes_of(sb.uids) == []
+
+
+def _killed_or_gone(pid: int) -> bool:
+    """Whether `pid` is gone, a zombie, exiting (PF_EXITING) or holding a pending SIGKILL: it runs no
+    more code of its own."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    except (OSError, ValueError):
+        return True
+    pending = int(status.get("SigPnd", "0"), 16) | int(status.get("ShdPnd", "0"), 16)
+    return stat[0] in "ZX" or bool(int(stat[6]) & 0x4) or bool(pending & (1 << (signal.SIGKILL - 1)))
+
+
+@pytest.mark.skipif(not LINUX_ROOT, reason="per-worker uids need root on Linux")
+def test_the_next_steps_worker_starts_once_every_process_of_the_last_one_is_killed(sandbox: Sandbox) -> None:
+    """Between steps the trusted side waits for the zygote's "killed" (kill(-1) as the worker's uid), not for
+    the kernel to tear the processes down; closing the submission waits until they are all gone."""
+    sub = sandbox.submission(source("daemon"), no_helpers)
+    assert_mse_ok(sub.run([MSE], judging="mse")[0])
+    time.sleep(0.2)
+    last = processes_of(sandbox.uids)
+    assert len(last) >= 2  # the worker and its daemon
+    assert_predict_ok(sub.run([PREDICT], judging="predict")[0])
+    assert all(_killed_or_gone(pid) for pid in last)
+    sub.close()
+    assert processes_of(sandbox.uids) == []
 
 
 def test_monkeypatched_torch_stays_in_the_worker(sandbox: Sandbox) -> None:
