@@ -812,6 +812,19 @@ def test_a_correct_train_is_answered_without_round_trips(sandbox: Sandbox, tmp_p
     assert sum(n for pid, n in answered_by.items() if pid != str(os.getpid())) == 6, "its 6 requests by keyword"
 
 
+def test_a_checks_own_call_to_another_step_is_answered_without_round_trips(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A check of momentum may call sgd_step itself (zero_beta_is_sgd does): its proxy's request is
+    rehearsed with the batch, as the reference's own calls to other steps are."""
+    log = tmp_path / "asked"
+    log.write_text("")
+    step = Call("sgd_step", ([torch.tensor([1.0, 2.0])], [torch.tensor([0.5, -0.5])], 0.1))
+    solution = sandbox.submission(reference.SOLUTION.read_text(), logged_helpers(log), reference.own)
+    (got,) = solution.run([step], judging="momentum")
+    solution.close()
+    assert got.ok and torch.equal(got.value[0], torch.tensor([0.95, 2.05]))
+    assert set(log.read_text().split()) == {str(os.getpid())}, "rehearsed here; the reference process is never asked"
+
+
 def test_the_sandbox_imports_nothing_of_the_grader_outside_it() -> None:
     """grader/sandbox/ stands alone: what it needs of the grader (the reference) comes in as arguments."""
     outside = []

@@ -110,12 +110,12 @@ class _Rehearsing:
         from grader import reference
         from grader.sandbox import rehearsal
 
-        if judging is not None and rehearsal.asks_others(reference.own(judging), reference.helpers(judging)):
-            key = rehearsal.batch_key(judging, wire.encode(calls))
-            found = rehearsal.rehearse(
-                reference.own(judging), reference.helpers(judging), calls, wire.MAX_MESSAGE_BYTES
-            )
-            self.rehearsals[key] = rehearsal.pack(found)
+        if judging is not None:
+            own, helpers = reference.own(judging), reference.helpers(judging)
+            if rehearsal.asks_others(own, helpers, calls):
+                key = rehearsal.batch_key(judging, wire.encode(calls))
+                found = rehearsal.rehearse(own, helpers, calls, wire.MAX_MESSAGE_BYTES)
+                self.rehearsals[key] = rehearsal.pack(found)
         return self.submission.run(calls, judging=judging)
 
 

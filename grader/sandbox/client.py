@@ -177,7 +177,7 @@ class Sandbox:
     ) -> dict | None:
         """The sealed answers to what the reference of `step` asks other steps while running `calls`
         (rehearsed now, unless `rehearsed` holds them)."""
-        if not rehearsal.asks_others(own(step), helpers(step)):
+        if not rehearsal.asks_others(own(step), helpers(step), calls):
             return None
         max_bytes = self.limits.message_bytes
         try:

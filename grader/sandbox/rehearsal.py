@@ -44,7 +44,7 @@ def rehearse(
     """The requests (exact wire bytes) that the reference functions `own` make of `helpers`
     while running `calls` as a worker would, each with its encoded answer."""
     recorded: dict[bytes, bytes] = {}
-    if not asks_others(own, helpers):
+    if not asks_others(own, helpers, calls):
         return recorded
 
     def ask(request: dict) -> dict:
@@ -55,7 +55,7 @@ def rehearse(
         return wire.decode(reply, max_bytes=max_bytes)
 
     proxies = proxy.make_proxies({name: inspect.isgeneratorfunction(fn) for name, fn in helpers.items()}, ask)
-    namespace = _rebound(own, proxies)
+    namespace = {**proxies, **_rebound(own, proxies)}  # as in a worker: a call to another step goes to its proxy
     as_sent = wire.decode(wire.encode(list(calls), max_bytes=max_bytes), max_bytes=max_bytes)  # as a worker gets them
     with _as_in_a_worker():
         execute(namespace, as_sent, {})
@@ -92,9 +92,11 @@ def _split(blob: bytes, sizes: list[int]) -> list[bytes]:
     return [blob[end - size : end] for end, size in zip(ends, sizes)]
 
 
-def asks_others(own: Mapping[str, Callable], helpers: Mapping[str, Callable]) -> bool:
-    """Whether the functions `own` name any of `helpers` (else a rehearsal records nothing)."""
-    return bool(set(helpers) & set().union(*(global_names(fn.__code__) for fn in own.values())))
+def asks_others(own: Mapping[str, Callable], helpers: Mapping[str, Callable], calls: Sequence[Call] = ()) -> bool:
+    """Whether the functions `own`, or `calls` themselves, name any of `helpers` (else a rehearsal
+    records nothing)."""
+    names = {call.fn for call in calls}.union(*(global_names(fn.__code__) for fn in own.values()))
+    return bool(set(helpers) & names)
 
 
 def _rebound(own: Mapping[str, Callable], proxies: Mapping[str, Callable]) -> dict[str, Any]:
