@@ -171,11 +171,10 @@ def _first_line(source: str) -> str:
     return (ast.get_docstring(node) or "").splitlines()[0]
 
 
-def _rules_cells(step: str, rubric_path: str | None) -> list[NotebookNode]:
-    """The step's rules cell (none when it has no rule): graded when its rules are worth points."""
+def _rules_cells(step: str, points: float) -> list[NotebookNode]:
+    """The step's rules cell (none when it has no rule), worth their `points`: graded when there are some."""
     if not step_checks(step, rules=True):
         return []
-    points = step_points(step, rules=True, rubric_path=rubric_path)
     graded = {"points": points} if points else {}
     source = RULES_CELL.format(step=step, points=_points_text(points) if points else "flag only, no points")
     grade_id = f"test_{step}_rules"
@@ -212,7 +211,7 @@ def source_notebook(solution: Path = SOLUTION, rubric_path: str | None = None) -
                 metadata=_nbgrader(f"test_{step}", grade=True, solution=False, locked=True, points=public),
             )
         )
-        cells += _rules_cells(step, rubric_path)
+        cells += _rules_cells(step, rules)
         if hidden:
             cells.append(
                 new_code(

@@ -51,17 +51,21 @@ def kernel_source(namespace: MutableMapping[str, Any]) -> str | None:
 def step_checks(step: str, *, hidden: bool = False, rules: bool = False, rubric_path: str | None = None) -> list[Check]:
     """The checks of `step` that the rubric makes public (hidden=False) or hidden (hidden=True), rules
     left out; with rules=True, the step's rules instead, whatever their visibility."""
-    if step not in STEPS:
-        raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
-    if rules:
-        return [c for c in checks_for([step]) if c.rule is not None]
-    return [c for c in select_checks(load_rubric(rubric_path), [step], hidden=hidden) if c.rule is None]
+    return _selected(load_rubric(rubric_path), step, hidden, rules)
 
 
 def step_points(step: str, *, hidden: bool = False, rules: bool = False, rubric_path: str | None = None) -> float:
     """The rubric points of `step_checks(step, hidden=hidden, rules=rules)`."""
     rubric = load_rubric(rubric_path)
-    return sum(rubric[c.id].points for c in step_checks(step, hidden=hidden, rules=rules, rubric_path=rubric_path))
+    return sum(rubric[c.id].points for c in _selected(rubric, step, hidden, rules))
+
+
+def _selected(rubric: dict, step: str, hidden: bool, rules: bool) -> list[Check]:
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
+    if rules:
+        return [c for c in checks_for([step]) if c.rule is not None]
+    return [c for c in select_checks(rubric, [step], hidden=hidden) if c.rule is None]
 
 
 def feedback(step: str, outcomes: list[Outcome], *, hidden: bool = False) -> str:

@@ -406,7 +406,7 @@ def main() -> None:
     extra = isolation.confine_zygote(plan)
     if args.preload_optim:
         torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # imports torch._dynamo, once for all workers
-    seed_global_states()  # imports numpy.random and torch's seeding here, once, not in every worker (~13 ms each)
+    seed_global_states()  # numpy.random and torch's seeding imported here, not in each worker (up to 12 ms each)
     zygote.namespaces = isolation.probe_worker_namespaces(plan)
     extra += isolation.WORKER_LAYERS if zygote.namespaces else []
     zygote.send({"op": "hello", "layers": plan.layers + [x for x in extra if x not in plan.layers]})
