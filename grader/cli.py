@@ -179,7 +179,6 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
     from grader.frontends.classroom import is_class_folder
     from grader.frontends.grade import (
         grade_source,
-        import_in_background,
         open_sandbox,
         settle_after_start_up,
         syntax_error,
@@ -193,7 +192,6 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
         raise UsageError(
             f"{args.submission} holds no sgd.py or sgd.ipynb (to grade it as a class folder, add --out OUT_DIR)"
         )
-    import_in_background("scipy.stats")  # the statistical checks' (init, minibatch)
     limits = _limits(args)
     load_rubric(args.rubric)
     source, file = read_source(args.submission)

@@ -96,7 +96,7 @@ def recording() -> Iterator[list[list]]:
     try:
         yield found
     finally:
-        found.extend(_recorded)
+        found.extend({entry[0]: entry for entry in _recorded}.values())  # once each
         _recorded = None
 
 
@@ -121,7 +121,21 @@ class _Rehearsing:
 
 def record(examples: dict[str, tuple[Any, ...]]) -> tuple[list[list], dict[str, dict]]:
     """Every oracle answer and rehearsal the checks need when the reference answers their
-    `examples` (check id → examples): none when the reference is not here (the student release)."""
+    `examples` (check id → examples), and the significance tests' critical values; only those
+    when the reference is not here (the student release)."""
+    from grader import reference
+    from grader.checks import significance
+
+    rehearsals: dict[str, dict] = {}
+    with recording() as found:
+        for test in significance.TESTS:
+            test.critical_value()
+        if reference.available():
+            _run_reference(examples, rehearsals)
+    return found, rehearsals
+
+
+def _run_reference(examples: dict[str, tuple[Any, ...]], rehearsals: dict[str, dict]) -> None:
     from grader import reference
     from grader.checks.example_store import to_device
     from grader.checks.model import checks_for
@@ -129,14 +143,9 @@ def record(examples: dict[str, tuple[Any, ...]]) -> tuple[list[list], dict[str, 
     from grader.reporters import plots
     from grader.submission import InProcessSubmission
 
-    if not reference.available():
-        return [], {}
-    rehearsals: dict[str, dict] = {}
     submission = _Rehearsing(InProcessSubmission(reference.reference(), reference.SOLUTION.read_text()), rehearsals)
-    with recording() as found:
-        for check_ in checks_for():
-            if check_.rule is None:
-                bodies = [check_.body(to_device(e, "cpu")) for e in examples.get(check_.id, (None,))]
-                drive(bodies, submission, check_.step)
-        plots.collect(submission)
-    return found, rehearsals
+    for check_ in checks_for():
+        if check_.rule is None:
+            bodies = [check_.body(to_device(e, "cpu")) for e in examples.get(check_.id, (None,))]
+            drive(bodies, submission, check_.step)
+    plots.collect(submission)

@@ -9,6 +9,7 @@ from grader.checks import strategies as st_
 from grader.checks.example_store import TARGET_DEVICE
 from grader.checks.expect import expect_tensor, fmt, is_close
 from grader.checks.model import Call, Failure, check, diagnoses, filled
+from grader.checks.significance import ks_statistic, significance_test
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6
@@ -91,11 +92,21 @@ HINTS = diagnoses(
 )
 
 
+NORMALITY = significance_test("kstwo", NORMALITY_SIZE, level=FALSE_FAIL_BOUND / len(NORMALITY_STDS))
+"""The Kolmogorov–Smirnov test of each of `draws_normal_weights`' samples."""
+
+
 def normality_pvalue(w: torch.Tensor, std: float) -> float:
     """Kolmogorov–Smirnov test of `w` against N(0, std²)."""
-    from scipy import stats  # here: its 0.7 s import overlaps a cold grade's start (`import_in_background`)
+    from scipy import stats  # here: a passing sample needs none of it (`significance`)
 
     return float(stats.kstest(w.detach().cpu().double().numpy(), "norm", args=(0.0, std)).pvalue)
+
+
+def normality_rejected(w: torch.Tensor, std: float) -> float | None:
+    """The KS p-value of `w` against N(0, std²) when `NORMALITY` rejects it; None when it passes."""
+    statistic = ks_statistic(w, lambda x: torch.special.ndtr(x / std))
+    return NORMALITY.rejects(statistic, lambda: normality_pvalue(w, std))
 
 
 def _diagnose(w: torch.Tensor, std: float) -> tuple[str | None, str | None]:
@@ -124,8 +135,8 @@ def draws_normal_weights(device):
     ]
     for std, g in zip(NORMALITY_STDS, got):
         w, _ = _pair(g, NORMALITY_SIZE, torch.float64, device)
-        p = normality_pvalue(w, std)
-        if p < FALSE_FAIL_BOUND / len(NORMALITY_STDS):
+        p = normality_rejected(w, std)
+        if p is not None:
             diagnosis, hint = _diagnose(w, std)
             raise Failure(
                 f"with std={std}, {NORMALITY_SIZE} weights have mean {float(w.mean()):.4g} and standard "

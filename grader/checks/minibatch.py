@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from grader.checks import strategies as st_
 from grader.checks.expect import fmt
 from grader.checks.model import Call, Failure, check, diagnoses
+from grader.checks.significance import chi2_statistic, significance_test
 from grader.sandbox.protocol import Gen
 
 FALSE_FAIL_BOUND = 1e-6
@@ -189,17 +190,26 @@ def _order(got, *, what: str, n: int) -> torch.Tensor:
     return _visit_order(batches)
 
 
-def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int, odds: list[float] | None = None) -> float:
-    """Pearson's χ² test that `orders` (one permutation of 0..n-1 per row) follow `odds` (the
-    probability of each order, as itertools.permutations lists them; uniform by default)."""
+def permutation_counts(orders: list[list[int]] | torch.Tensor, n: int) -> torch.Tensor:
+    """How often each order of 0..n-1 (as itertools.permutations lists them) is a row of `orders`."""
     codes = (torch.as_tensor(orders, dtype=torch.int64) * n ** torch.arange(n)).sum(dim=1)
     counts = torch.bincount(codes, minlength=n**n)
     every_order = torch.tensor(list(itertools.permutations(range(n)))) * n ** torch.arange(n)
-    observed = counts[every_order.sum(dim=1)].numpy()
+    return counts[every_order.sum(dim=1)]
+
+
+def permutation_pvalue(orders: list[list[int]] | torch.Tensor, n: int, odds: list[float] | None = None) -> float:
+    """Pearson's χ² test that `orders` (one permutation of 0..n-1 per row) follow `odds` (the
+    probability of each order, as itertools.permutations lists them; uniform by default)."""
+    observed = permutation_counts(orders, n).numpy()
     expected = None if odds is None else [p * observed.sum() for p in odds]
-    from scipy import stats  # here: see init.py
+    from scipy import stats  # here: a uniform shuffle needs none of it (`significance`)
 
     return float(stats.chisquare(observed, expected).pvalue)
+
+
+UNIFORMITY = significance_test("chi2", math.factorial(UNIFORMITY_N) - 1, level=FALSE_FAIL_BOUND)
+"""Pearson's χ² test of `shuffles_uniformly`'s orders against equal odds."""
 
 
 def naive_swap_odds(n: int, rounds: int) -> list[float]:
@@ -242,8 +252,10 @@ def shuffles_uniformly(_):
         bad = None if bool(permutations.all()) else visits[int((~permutations).nonzero()[0])]
     if bad is not None:
         raise Failure(f"{what} gave {fmt(bad, 12)}, not a permutation.")
-    p = permutation_pvalue(orders, UNIFORMITY_N)
-    if p < FALSE_FAIL_BOUND:
+    p = UNIFORMITY.rejects(
+        chi2_statistic(permutation_counts(orders, UNIFORMITY_N)), lambda: permutation_pvalue(orders, UNIFORMITY_N)
+    )
+    if p is not None:
         naive = any(permutation_pvalue(orders, UNIFORMITY_N, odds) > NAMING_LEVEL for odds in NAIVE_SWAP_ODDS)
         raise Failure(
             f"over {UNIFORMITY_EPOCHS} epochs of {UNIFORMITY_N} rows, some orders come up far more often "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
-import importlib
 import platform
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,12 +126,6 @@ def grade_source(
         seconds=time.perf_counter() - start,
         extra={"plots": plot_data} if plot_data is not None else {},
     )
-
-
-def import_in_background(*modules: str) -> None:
-    """Import `modules` in a thread, so they load while this process waits for its zygote (the
-    wait lets go of the GIL); the first check that imports one waits for it only if it is not done."""
-    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], daemon=True).start()
 
 
 @functools.cache
