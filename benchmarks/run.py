@@ -1,7 +1,7 @@
 """Performance benchmark of the SGD grading kit: how fast it grades, and that speed never costs a verdict.
 
     .venv/bin/python benchmarks/run.py                     # writes benchmarks/results.md and results.json
-    .venv/bin/python benchmarks/run.py --quick --out DIR   # the CI smoke version (class of 10, nbgrader 2, once)
+    .venv/bin/python benchmarks/run.py --quick --out DIR   # the CI smoke version: class of 10, no hangs, once
 
 Every figure is measured in a subprocess, as a user would run it, --repeat times (median, min
 and max reported); the repetitions are interleaved, so a noisy neighbour spreads over all figures:
@@ -12,7 +12,9 @@ and max reported); the repetitions are interleaved, so a noisy neighbour spreads
 3. nbgrader: a subset of the same class as notebooks, through real `nbgrader autograde` in a
    course built by `python -m grader course`, side by side with (2) in every repetition;
 4. hostile overhead: the class plus 10% hostile submissions (the hangs first);
-5. the student self-check: `pytest exercises --submission solutions/sgd.py -q`;
+5. the student self-check: `pytest exercises --submission solutions/sgd.py -q`, and the same
+   in the student release (`python -m grader release`), where no reference records the oracles'
+   answers; each after one untimed first run, which writes pytest's caches as on a student's machine;
 6. the class on `--device cuda`, where torch sees a CUDA device;
 7. the class on Dask (`--scheduler local:<cores>`, with the cluster extra), beside (2).
 
@@ -81,6 +83,8 @@ FIGURES = (
     Figure("hostile_extra_worker_s", "Extra worker time per hostile submission", "s/submission"),
     Figure("selfcheck_s", "Student self-check (pytest exercises --submission solutions/sgd.py)", "s"),
     Figure("selfcheck_over_torch", "Student self-check over `import torch`", "x", ("<=", 2.0)),
+    Figure("release_selfcheck_s", "Self-check in the student release (no reference: oracles run live)", "s"),
+    Figure("release_selfcheck_over_torch", "Self-check in the student release over `import torch`", "x"),
     Figure("gpu_class_wall_s", "Class grading on CUDA, wall time", "s"),
     Figure("gpu_throughput", "Class throughput on CUDA", "submissions/s"),
 )
@@ -185,9 +189,10 @@ def class_entries(size: int) -> list[Entry]:
     return entries
 
 
-def hostile_entries(count: int) -> list[Entry]:
-    """`count` hostile submissions (the reference with a hostile file appended), the hangs first."""
-    files = corpus_files("hostile")
+def hostile_entries(count: int, *, hangs: bool = True) -> list[Entry]:
+    """`count` hostile submissions (the reference with a hostile file appended), the hangs first;
+    none of the hangs with `hangs=False` (the smoke version: each hang costs 25 s of time-outs)."""
+    files = [p for p in corpus_files("hostile") if hangs or p.stem not in HANGS_FIRST]
     ranked = sorted(files, key=lambda p: HANGS_FIRST.index(p.stem) if p.stem in HANGS_FIRST else len(HANGS_FIRST))
     return [
         Entry(f"h{index:04d}-hostile-{ranked[index % len(ranked)].stem}", "hostile", ranked[index % len(ranked)])
@@ -283,6 +288,20 @@ def submission_notebook(release, source: str):
     return notebook
 
 
+def make_release(folder: Path) -> Path:
+    """The student release (`python -m grader release`), with the reference as the submission to check."""
+    run_timed(grader_command("release", str(folder)))
+    (folder / "submission").mkdir()
+    shutil.copy(SOLUTION, folder / "submission" / "sgd.py")
+    return folder
+
+
+def writing_bytecode() -> dict[str, str]:
+    """This environment, but letting Python write bytecode, as a student's machine does: pytest
+    then keeps its rewrite of hypothesis' modules (about a second per run otherwise)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def make_course(folder: Path) -> Path:
     """A course from `python -m grader course`, with the assignment generated (and gradebook.db made)."""
     run_timed(grader_command("course", str(folder)))
@@ -356,7 +375,7 @@ def cuda_available() -> bool:
 def measure(args: argparse.Namespace, work: Path) -> Measurements:
     cores = core_count()
     entries = class_entries(args.class_size)
-    hostile = hostile_entries(max(1, round(args.class_size / 10)))
+    hostile = hostile_entries(max(1, round(args.class_size / 10)), hangs=not args.quick)
     class_dir = write_class(work / "class", entries)
     hostile_dir = write_class(work / "class-hostile", entries + hostile)
     subset = entries[: args.nbgrader_subset]
@@ -381,6 +400,17 @@ def measure(args: argparse.Namespace, work: Path) -> Measurements:
 
     say("recording the examples and their answers, if this grader version has none yet (not timed)")
     run_timed(grader_command("grade", str(SOLUTION)))
+    selfcheck = [PYTHON, "-m", "pytest", "exercises", "--submission", str(SOLUTION), "-q"]
+    release_check = [PYTHON, "-m", "pytest", "-q", "--submission", "submission/sgd.py"]
+    release = None
+    if args.quick:
+        for key in ("release_selfcheck_s", "release_selfcheck_over_torch"):
+            m.skipped[key] = "skipped (--quick)"
+    else:
+        release = make_release(work / "release")
+        say("a student's first self-check, in the kit and in the release (not timed): it writes pytest's caches")
+        run_timed(selfcheck, env=writing_bytecode())
+        run_timed(release_check, cwd=release, env=writing_bytecode())
     for rep in range(1, args.repeat + 1):
         say(f"repetition {rep} of {args.repeat}")
         with tempfile.TemporaryDirectory(dir=work) as scratch:
@@ -430,10 +460,14 @@ def measure(args: argparse.Namespace, work: Path) -> Measurements:
             for entry, seconds in zip(hostile, hostile_worker_s):
                 m.hostile_seconds.setdefault(entry.corpus.stem, []).append(seconds)
 
-            selfcheck = [PYTHON, "-m", "pytest", "exercises", "--submission", str(SOLUTION), "-q"]
             selfcheck_s = run_timed(selfcheck)
             m.add("selfcheck_s", selfcheck_s)
-            m.add("selfcheck_over_torch", selfcheck_s / run_timed([PYTHON, "-c", "import torch"]))
+            torch_s = run_timed([PYTHON, "-c", "import torch"])
+            m.add("selfcheck_over_torch", selfcheck_s / torch_s)
+            if release is not None:
+                release_s = run_timed(release_check, cwd=release)
+                m.add("release_selfcheck_s", release_s)
+                m.add("release_selfcheck_over_torch", release_s / torch_s)
 
             if gpu:
                 gpu_s = grade_class(class_dir, scratch / "out-cuda", "--device", "cuda")
@@ -622,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     say("benchmark: " + ", ".join(f"{k} {v}" for k, v in vars(args).items()))
     mach = machine()
     entries = class_entries(args.class_size)
-    hostile = hostile_entries(max(1, round(args.class_size / 10)))
+    hostile = hostile_entries(max(1, round(args.class_size / 10)), hangs=not args.quick)
     try:
         with tempfile.TemporaryDirectory(prefix="sgd-benchmark-") as work:
             m = measure(args, Path(work))

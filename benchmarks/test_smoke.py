@@ -1,7 +1,7 @@
 """The benchmark (benchmarks/run.py) in its CI smoke version, and its nbgrader path, cheaply.
 
 `run.py --quick --skip-nbgrader --out DIR` grades for real (a cold grade, a class of 10, the
-class plus one hostile submission, the self-check) and must write results.json and results.md
+class plus one hostile submission that does not hang, the self-check) and must write results.json and results.md
 with every figure. Real `nbgrader autograde` costs ~10 s a notebook here, so the smoke run skips
 it; the notebooks it would grade, and how its figures are reported, are tested on their own.
 """
@@ -69,7 +69,8 @@ def test_quick_benchmark_writes_every_figure(bench, tmp_path):
     report = json.loads((tmp_path / "results.json").read_text())
     markdown = (tmp_path / "results.md").read_text()
     assert report["settings"]["class_size"] == 10 and report["settings"]["repeat"] == 1
-    assert report["settings"]["hostile"] == ["infinite_loop"]
+    hostile = report["settings"]["hostile"]
+    assert len(hostile) == 1 and not set(hostile) & set(bench.HANGS_FIRST)  # the smoke version's costs no time-out
     check_report(bench, report, markdown, nbgrader=False)
     assert report["verdicts"]["ok"] and "All verdicts right" in markdown
     assert report["verdicts"]["checked"]["class verdicts"] == 1
