@@ -113,6 +113,8 @@ def to_plain(value: Any, *, _depth: int = 0) -> Any:
         return Unsupported("nesting too deep")
     if type(value) is torch.Tensor:  # the common case: no subclass to strip
         return value.detach().clone()
+    if type(value) is types.GeneratorType:  # the next most common: a generator function's result
+        return _consumed(value, _depth)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -128,15 +130,26 @@ def to_plain(value: Any, *, _depth: int = 0) -> Any:
         return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: to_plain(v, _depth=_depth + 1) for k, v in value.items()}
-    if isinstance(value, collections.abc.Iterator):  # consumed as list() would, then copied
-        items = list(itertools.islice(value, MAX_ITEMS))
-        return [to_plain(item, _depth=_depth + 1) for item in items]
+    if isinstance(value, collections.abc.Iterator):
+        return _consumed(value, _depth)
     if type(value).__module__ == "numpy" and type(value).__name__ in ("float64", "float32", "int64", "int32"):
         return value.item()
     return Unsupported(f"{type(value).__module__}.{type(value).__qualname__}")
 
 
+_ATOMS = frozenset({int, float, bool, str, type(None)})
+"""Exact types that hold no tensor, generator or schedule: the common arguments, passed as they are."""
+
+
+def _consumed(iterator: collections.abc.Iterator, depth: int) -> list:
+    """An iterator's items (at most MAX_ITEMS), consumed as list() would, then copied."""
+    items = list(itertools.islice(iterator, MAX_ITEMS))
+    return [v.detach().clone() if type(v) is torch.Tensor else to_plain(v, _depth=depth + 1) for v in items]
+
+
 def _materialise(arg: Any, generators: dict[str, torch.Generator]) -> Any:
+    if type(arg) in _ATOMS:
+        return arg
     if isinstance(arg, Gen):
         if arg.key not in generators:
             generators[arg.key] = torch.Generator(device=arg.device).manual_seed(arg.seed)
@@ -170,6 +183,8 @@ def global_names(code: types.CodeType) -> set[str]:
 
 
 def tensors_in(value: Any) -> list[torch.Tensor]:
+    if type(value) in _ATOMS:
+        return []
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
@@ -274,7 +289,7 @@ def _call_once(fn: Any, call: Call, generators: dict[str, torch.Generator], orig
     watched call runs under `ApiTrace`, and sends back its inputs as it left them."""
     args = _materialise(call.args, generators)
     kwargs = {k: _materialise(v, generators) for k, v in call.kwargs.items()}
-    copies = tensors_in((args, kwargs))  # taken now: the function may swap what its lists hold
+    copies = tensors_in((args, kwargs)) if originals else []  # taken now: the function may swap what its lists hold
     watched = call.watch and call.repeat == 1
     trace = ApiTrace() if watched else None
     try:

@@ -471,9 +471,12 @@ def is_plain(value: Any, *, depth: int = 0) -> bool:
     """True for plain data (and `Unsupported` markers): what a `Result.value` may hold."""
     if depth > MAX_DEPTH:
         return False
-    if value is None or isinstance(value, (bool, int, float, str, Unsupported)):
+    kind = type(value)
+    if kind is torch.Tensor:  # the common cases first, by exact type
         return True
-    if type(value) is torch.Tensor:
+    if kind is list or kind is tuple:
+        return all([type(v) is torch.Tensor or is_plain(v, depth=depth + 1) for v in value])
+    if value is None or isinstance(value, (bool, int, float, str, Unsupported)):
         return True
     if isinstance(value, (list, tuple)):
         return all(is_plain(v, depth=depth + 1) for v in value)

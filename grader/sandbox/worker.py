@@ -304,14 +304,16 @@ def _worker(
         sealed.load(request.get("answers"))
         generators: dict[str, torch.Generator] = {}
         pending: list[Result] = []
-        oldest = 0.0
+        oldest, size = 0.0, 0
         for call in request["calls"]:
-            if pending and (time.monotonic() - oldest > FLUSH_AFTER_S or _payload_bytes(pending) > FLUSH_BYTES):
+            if pending and (time.monotonic() - oldest > FLUSH_AFTER_S or size > FLUSH_BYTES):
                 _send_results(sock, pending, out.take(), job["message_bytes"])
-                pending = []
+                pending, size = [], 0
             if not pending:
                 oldest = time.monotonic()
-            pending += execute(namespace, [call], generators)
+            done = execute(namespace, [call], generators)
+            pending += done
+            size += _payload_bytes(done)
         _send_results(sock, pending, out.take(), job["message_bytes"])
 
 
