@@ -200,7 +200,13 @@ def cmd_grade_one(args: argparse.Namespace, console: Console, launched: Launch) 
         _warn_missing_layers(sandbox.layers)
         settle_after_start_up()
         report = grade_source(
-            source, str(file), sandbox, seed=args.seed, public_only=args.public_only, rubric_path=args.rubric
+            source,
+            str(file),
+            sandbox,
+            seed=args.seed,
+            public_only=args.public_only,
+            rubric_path=args.rubric,
+            with_plots=bool(args.html),  # only the feedback page shows them
         )
     print_report(report, console)
     if args.json:

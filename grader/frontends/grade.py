@@ -91,8 +91,10 @@ def grade_source(
     seed: int = DEFAULT_SEED,
     public_only: bool = False,
     rubric_path: str | Path | None = None,
+    with_plots: bool = True,
 ) -> Report:
-    """Run every check on one submission's source inside `sandbox`."""
+    """Run every check on one submission's source inside `sandbox`; `with_plots`: also collect the
+    data of its feedback page's plots (`extra["plots"]`: three more runs of its functions)."""
     start = time.perf_counter()
     rubric = load_rubric(rubric_path)
     checks = select_checks(rubric) if public_only else checks_for()
@@ -109,7 +111,7 @@ def grade_source(
             outcome = run_check(check, submission, isolate=True, seed_=seed, device=sandbox.device)
             graded.append(Graded(check, rubric[check.id], outcome))
         rules.add_dynamic([g.outcome for g in graded])
-        if not problem:
+        if with_plots and not problem:
             plot_data = plots.collect(submission)
     finally:
         if not problem:
