@@ -68,6 +68,18 @@ def test_round_trip_under_the_key_of_its_seed(store: Path) -> None:
     assert len(list(store.glob("examples-1-*"))) == 1 and example_store.load(1)["examples"] == {"mse.x": ()}
 
 
+def test_another_trees_store_of_the_same_seed_is_left_alone(store: Path) -> None:
+    """A kit and its student release (or two checkouts) share the cache folder: saving one's store
+    keeps the other's, so neither records its examples again after the other ran."""
+    store.mkdir(parents=True)
+    other = store / "examples-5-00000000-0123456789abcdef01234567.sgw"
+    other.write_bytes(b"another tree's store")
+    example_store.save(5, stored({"mse.x": (1,)}))
+    example_store.save(5, stored({"mse.x": (2,)}))
+    assert other.read_bytes() == b"another tree's store"
+    assert sorted(store.glob("examples-5-*")) == sorted([other, example_store.store_path(5)])
+
+
 @pytest.mark.parametrize("damage", ["truncate", "other key", "not a dict"])
 def test_a_damaged_or_foreign_store_is_not_trusted(store: Path, damage: str) -> None:
     example_store.save(3, stored({"mse.x": (1,)}))
@@ -139,7 +151,7 @@ def peek(path):
 
 def test_workers_cannot_read_the_store() -> None:
     recorded_examples(checks_for()[0], DEFAULT_SEED)  # the store exists
-    (path,) = example_store.cache_dir().glob(f"examples-{DEFAULT_SEED}-{example_store.key(DEFAULT_SEED)}.sgw")
+    path = example_store.store_path(DEFAULT_SEED)
     with open_sandbox() as sandbox:
         sub = sandbox.submission(PEEK, lambda step: {})
         (result,) = sub.run([Call("peek", (str(path),))])

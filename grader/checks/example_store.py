@@ -40,6 +40,8 @@ from grader.sandbox import wire
 from grader.sandbox.protocol import Gen
 
 GRADER = Path(__file__).resolve().parents[1]
+_TREE = hashlib.sha256(str(GRADER).encode()).hexdigest()[:8]
+"""This grader tree's location, as a store file names it."""
 
 
 def without_local_constants() -> None:
@@ -68,14 +70,16 @@ def key(seed: int) -> str:
     return digest.hexdigest()[:24]
 
 
-def _path(seed: int) -> Path:
-    return cache_dir() / f"examples-{seed}-{key(seed)}.sgw"
+def store_path(seed: int) -> Path:
+    """The store of `seed` for this grader tree: trees share the cache folder (a kit and its student
+    release, two checkouts) but never replace each other's files."""
+    return cache_dir() / f"examples-{seed}-{_TREE}-{key(seed)}.sgw"
 
 
 def load(seed: int) -> dict[str, Any] | None:
     """What is stored for `seed` (the examples by check id, the answers), or None if nothing is to be trusted."""
     try:
-        stored = wire.decode(_path(seed).read_bytes(), max_bytes=MAX_BYTES)
+        stored = wire.decode(store_path(seed).read_bytes(), max_bytes=MAX_BYTES)
     except (OSError, wire.WireError):
         return None
     if not (isinstance(stored, dict) and stored.get("key") == key(seed) and _well_formed(stored)):
@@ -94,11 +98,12 @@ def _well_formed(stored: dict) -> bool:
 
 
 def save(seed: int, stored: dict[str, Any]) -> None:
-    """Store the examples and answers for `seed`, replacing older files of that seed; quietly skip if unwritable."""
-    path = _path(seed)
+    """Store the examples and answers for `seed`, replacing this tree's older files of that seed; quietly
+    skip if unwritable."""
+    path = store_path(seed)
     try:
         write_atomically(path, wire.encode({**stored, "key": key(seed)}, max_bytes=MAX_BYTES))
-        for stale in path.parent.glob(f"examples-{seed}-*.sgw"):
+        for stale in path.parent.glob(f"examples-{seed}-{_TREE}-*.sgw"):
             if stale != path:
                 stale.unlink(missing_ok=True)
     except (OSError, wire.WireError):
