@@ -74,6 +74,7 @@ def test_another_trees_store_of_the_same_seed_is_left_alone(store: Path) -> None
     store.mkdir(parents=True)
     other = store / "examples-5-00000000-0123456789abcdef01234567.sgw"
     other.write_bytes(b"another tree's store")
+    (store / "examples-5-0123456789abcdef01234567.sgw").write_bytes(b"named before trees were")
     example_store.save(5, stored({"mse.x": (1,)}))
     example_store.save(5, stored({"mse.x": (2,)}))
     assert other.read_bytes() == b"another tree's store"

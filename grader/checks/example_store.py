@@ -103,7 +103,8 @@ def save(seed: int, stored: dict[str, Any]) -> None:
     path = store_path(seed)
     try:
         write_atomically(path, wire.encode({**stored, "key": key(seed)}, max_bytes=MAX_BYTES))
-        for stale in path.parent.glob(f"examples-{seed}-{_TREE}-*.sgw"):
+        untreed = path.parent.glob(f"examples-{seed}-{'?' * 24}.sgw")  # named before trees were
+        for stale in [*path.parent.glob(f"examples-{seed}-{_TREE}-*.sgw"), *untreed]:
             if stale != path:
                 stale.unlink(missing_ok=True)
     except (OSError, wire.WireError):
