@@ -34,7 +34,7 @@ PYTHON = sys.executable
 STARTUP = {
     "python itself": "pass",
     "import torch": "import torch",
-    "import the grader (torch, hypothesis, scipy.stats, rich, the checks)": "import grader.frontends.grade",
+    "import the grader (torch, hypothesis, rich, the checks)": "import grader.frontends.grade",
     "… and make the first torch.optim optimizer (imports torch._dynamo)": (
         "import grader.frontends.grade; grader.frontends.grade.warm_torch_optim()"
     ),
