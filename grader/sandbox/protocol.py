@@ -144,7 +144,7 @@ _ATOMS = frozenset({int, float, bool, str, type(None)})
 def _consumed(iterator: collections.abc.Iterator, depth: int) -> list:
     """An iterator's items (at most MAX_ITEMS), consumed as list() would, then copied."""
     items = list(itertools.islice(iterator, MAX_ITEMS))
-    return [v.detach().clone() if type(v) is torch.Tensor else to_plain(v, _depth=depth + 1) for v in items]
+    return [to_plain(item, _depth=depth + 1) for item in items]
 
 
 def _materialise(arg: Any, generators: dict[str, torch.Generator]) -> Any:

@@ -471,15 +471,12 @@ def is_plain(value: Any, *, depth: int = 0) -> bool:
     """True for plain data (and `Unsupported` markers): what a `Result.value` may hold."""
     if depth > MAX_DEPTH:
         return False
-    kind = type(value)
-    if kind is torch.Tensor:  # the common cases first, by exact type
+    if type(value) is torch.Tensor:  # the common cases first
         return True
-    if kind is list or kind is tuple:
+    if isinstance(value, (list, tuple)):
         return all([type(v) is torch.Tensor or is_plain(v, depth=depth + 1) for v in value])
     if value is None or isinstance(value, (bool, int, float, str, Unsupported)):
         return True
-    if isinstance(value, (list, tuple)):
-        return all(is_plain(v, depth=depth + 1) for v in value)
     if isinstance(value, dict):
         return all(isinstance(k, str) and is_plain(v, depth=depth + 1) for k, v in value.items())
     return False
